@@ -1,0 +1,2 @@
+// Placeholder; replaced by the backend-selection module.
+export * as tf from '@tensorflow/tfjs-core';
