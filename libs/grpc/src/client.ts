@@ -1,0 +1,46 @@
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type Client,
+  type ClientOptions,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './server.js';
+
+type ClientCtor<C> = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+  options?: Partial<ClientOptions>,
+) => C;
+
+/** A client of a generated service with our message-size limits. */
+export function makeClient<C extends Client>(Ctor: ClientCtor<C>, address: string): C {
+  return new Ctor(address, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+  });
+}
+
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+/** Calls a generated unary method as a promise, with a deadline. */
+export function call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req, timeoutMs = 10 * 60_000): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    method.call(client, req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
+}
+
+/** Waits until the channel is connected (the server is up), or fails after `timeoutMs`. */
+export function waitForReady(client: Client, timeoutMs = 30_000): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+  );
+}

@@ -1,0 +1,43 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+
+/** A gRPC status to send back: the code plus a message that names the field and the fix. */
+export class RpcError extends Error implements Partial<ServiceError> {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export const invalidArgument = (field: string, message: string): RpcError =>
+  new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, field);
+export const notFound = (message: string): RpcError => new RpcError(status.NOT_FOUND, message);
+export const failedPrecondition = (message: string): RpcError => new RpcError(status.FAILED_PRECONDITION, message);
+
+/** Errors the libs throw carry a `kind` so services can map them without knowing each class. */
+interface KindedError {
+  kind?: string;
+  message: string;
+}
+
+/** Maps anything thrown inside a handler to a gRPC ServiceError (never a crash of the server). */
+export function toServiceError(err: unknown): Partial<ServiceError> {
+  if (err instanceof RpcError) return { code: err.code, details: err.message, metadata: new Metadata() };
+  const e = err as KindedError;
+  const message = e?.message ?? String(err);
+  const code =
+    e?.kind === 'invalid-argument' || e?.kind === 'data'
+      ? status.INVALID_ARGUMENT
+      : e?.kind === 'not-found'
+        ? status.NOT_FOUND
+        : status.INTERNAL;
+  return { code, details: message, metadata: new Metadata() };
+}
+
+/** True when a client-side error is a gRPC status (rather than a local failure). */
+export function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && 'code' in err && 'details' in err;
+}

@@ -1,0 +1,7 @@
+// The small gRPC helper lib: server start-up with health and graceful drain, clients, statuses.
+export * from './errors.js';
+export * from './handlers.js';
+export * from './server.js';
+export * from './client.js';
+export * from './process.js';
+export * from './launch.js';

@@ -1,0 +1,45 @@
+import type { ServiceBinding, StartedServer } from './server.js';
+import { startServer } from './server.js';
+
+/** Message a service sends its parent (over IPC) once it listens. */
+export interface ListeningMessage {
+  type: 'listening';
+  service: string;
+  address: string;
+  pid: number;
+}
+
+export interface ServiceMainOptions {
+  /** Short name used in logs, e.g. "evaluator". */
+  name: string;
+  address: string;
+  services: ServiceBinding[];
+  /** Called after the server stopped, before exit (close stores, flush telemetry). */
+  onShutdown?: () => Promise<void>;
+}
+
+/**
+ * Runs a service process: listen, announce the bound address (stdout line + IPC message),
+ * and on SIGTERM/SIGINT stop accepting calls, drain in-flight ones, and exit 0.
+ */
+export async function runServiceProcess(opts: ServiceMainOptions): Promise<StartedServer> {
+  const started = await startServer({ address: opts.address, services: opts.services });
+  const msg: ListeningMessage = { type: 'listening', service: opts.name, address: started.address, pid: process.pid };
+  console.log(`flowprune-${opts.name} listening on ${started.address} (pid ${process.pid})`);
+  process.send?.(msg);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`flowprune-${opts.name}: ${signal}, draining`);
+    started
+      .shutdown()
+      .then(() => opts.onShutdown?.())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // A parent that dies takes its children with it (IPC channel closes).
+  process.on('disconnect', () => stop('parent gone'));
+  return started;
+}

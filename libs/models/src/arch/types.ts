@@ -1,0 +1,85 @@
+import type { tf } from '@flowprune/tensor';
+
+export type ArchName = 'vgg13' | 'mobilenet_v1' | 'resnet56' | 'resnet18' | 'resnet34';
+export const ARCH_NAMES: readonly ArchName[] = ['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34'];
+
+/** VGG: widths and 'M' (2x2 max-pool), as the paper's `cfg` lists. */
+export type VggConfig = (number | 'M')[];
+/** ResNet-56 (CIFAR): per stage, the (conv1, conv2) width pairs of its blocks, flattened. */
+export interface ResNetCifarConfig {
+  base: number;
+  l1: number[];
+  l2s: number;
+  l2: number[];
+  l3s: number;
+  l3: number[];
+}
+export type ArchConfig = VggConfig | ResNetCifarConfig;
+
+export type ParamKind =
+  | 'conv'
+  | 'linear_weight'
+  | 'linear_bias'
+  | 'bn_weight'
+  | 'bn_bias'
+  | 'bn_running_mean'
+  | 'bn_running_var'
+  | 'bn_num_batches_tracked';
+
+/** One state_dict entry, with its PyTorch shape. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  kind: ParamKind;
+  /** Conv groups (depthwise convs have groups = channels). */
+  groups?: number;
+}
+
+export const isTrainable = (k: ParamKind): boolean =>
+  k === 'conv' || k === 'linear_weight' || k === 'linear_bias' || k === 'bn_weight' || k === 'bn_bias';
+
+/** A conv together with the BatchNorm after it: the unit importance is measured and pruned on. */
+export interface FilterLayer {
+  index: number;
+  /** state_dict key of the conv weight, e.g. "features.0.weight". */
+  conv: string;
+  /** state_dict prefix of the BatchNorm, e.g. "features.2". */
+  bn: string;
+  outChannels: number;
+  inChannels: number;
+  groups: number;
+  kernel: number;
+  stride: number;
+  fanIn: number;
+}
+
+/** Module-level operations, with shapes, for parameter and FLOP counting (ptflops conventions). */
+export type CostOp =
+  | { op: 'conv'; cin: number; cout: number; k: number; groups: number; hOut: number; wOut: number }
+  | { op: 'bn'; numel: number }
+  | { op: 'relu'; numel: number }
+  | { op: 'maxpool'; numelIn: number }
+  | { op: 'linear'; inFeatures: number; outFeatures: number };
+
+export interface ForwardContext {
+  training: boolean;
+  /** Train mode: batch mean and (biased) variance of every BatchNorm, by prefix, for the running-stat update. */
+  bnStats?: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
+  /** ResNet: per-channel masks on residual-branch and shortcut outputs, by block name. */
+  masks?: Map<string, tf.Tensor1D>;
+}
+
+/** Reads a parameter in tfjs layout (conv HWIO, depthwise HWC1, linear [in, out]). */
+export type ParamReader = (name: string) => tf.Tensor;
+
+export interface Network {
+  arch: ArchName;
+  numClasses: number;
+  config: ArchConfig;
+  /** state_dict entries in PyTorch registration order. */
+  params: ParamSpec[];
+  filterLayers: FilterLayer[];
+  costOps: CostOp[];
+  /** NHWC float input (normalised to [-1, 1]) → logits [N, classes]. */
+  forward(p: ParamReader, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
+}

@@ -1,0 +1,47 @@
+import type { Network } from './arch/types.js';
+
+/** Trainable parameters (conv, BN affine, linear), as `sum(p.numel() for p in net.parameters())`. */
+export function countParameters(net: Network): number {
+  let n = 0;
+  for (const p of net.params) {
+    if (p.kind === 'bn_running_mean' || p.kind === 'bn_running_var' || p.kind === 'bn_num_batches_tracked') continue;
+    n += p.shape.reduce((a, b) => a * b, 1);
+  }
+  return n;
+}
+
+/** Convolution + linear multiply-accumulates for one 32x32 image. */
+export function countMacs(net: Network): number {
+  let macs = 0;
+  for (const op of net.costOps) {
+    if (op.op === 'conv') macs += op.hOut * op.wOut * op.k * op.k * (op.cin / op.groups) * op.cout;
+    else if (op.op === 'linear') macs += op.inFeatures * op.outFeatures;
+  }
+  return macs;
+}
+
+/**
+ * The "FLOPs" the paper prints (ptflops 0.6.2): conv and linear MACs, plus 2·numel per BatchNorm,
+ * numel per nn.ReLU module and numel of the input per max-pool module. Functional relu/avg-pool
+ * calls and ResNet's mask multiply are not counted.
+ */
+export function countFlops(net: Network): number {
+  let flops = countMacs(net);
+  for (const op of net.costOps) {
+    if (op.op === 'bn') flops += 2 * op.numel;
+    else if (op.op === 'relu') flops += op.numel;
+    else if (op.op === 'maxpool') flops += op.numelIn;
+  }
+  return flops;
+}
+
+/**
+ * Bytes of parameters and buffers as a checkpoint stores them (4 per float, 8 per
+ * num_batches_tracked). Compression ratio = bytes(unpruned) / bytes(pruned), as the paper's
+ * file-size ratio.
+ */
+export function stateBytes(net: Network): number {
+  let bytes = 0;
+  for (const p of net.params) bytes += p.kind === 'bn_num_batches_tracked' ? 8 : 4 * p.shape.reduce((a, b) => a * b, 1);
+  return bytes;
+}

@@ -1,0 +1,25 @@
+// Locates ../shared/fixtures (beside the checkout) and reads its reference tables.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const FIXTURES_DIR = resolve(
+  process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'),
+);
+export const fixturesPresent = existsSync(join(FIXTURES_DIR, 'README.md'));
+
+export function readExpected(arch: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(FIXTURES_DIR, arch, 'expected.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** Rows of the README's "Sizes" table: network | classes | parameters | MACs | ptflops count. */
+export function readSizeTable(): { arch: string; classes: number; params: number; macs: number; flops: number }[] {
+  const text = readFileSync(join(FIXTURES_DIR, 'README.md'), 'utf8');
+  const rows = [];
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim()).filter((c) => c.length > 0);
+    if (cells.length !== 5 || !/^\d+$/.test(cells[1])) continue;
+    const num = (s: string) => Number(s.replace(/,/g, ''));
+    rows.push({ arch: cells[0], classes: num(cells[1]), params: num(cells[2]), macs: num(cells[3]), flops: num(cells[4]) });
+  }
+  return rows;
+}

@@ -1,0 +1,173 @@
+import { tf } from '@flowprune/tensor';
+import { buildNetwork, parseArch } from './arch/index.js';
+import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from './arch/types.js';
+import { isTrainable } from './arch/types.js';
+import { tfShape, tfToTorch, torchToTf } from './layout.js';
+import { mulberry32 } from './random.js';
+import { parseSafeTensors, serializeSafeTensors, type SafeTensor } from './safetensors.js';
+
+/** PyTorch-layout tensors by state_dict name (host memory). */
+export type StateDict = Map<string, SafeTensor>;
+
+export class WeightsError extends Error {
+  readonly kind = 'invalid-argument';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WeightsError';
+  }
+}
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * A network with its weights on the compute backend. Float parameters and BN buffers are
+ * tf.Variables in tfjs layout; num_batches_tracked stays on the host; ResNet masks are runtime
+ * state of a pruned model (not saved, as in the paper).
+ */
+export class Model {
+  private maskTensors?: Map<string, tf.Tensor1D>;
+
+  private constructor(
+    readonly net: Network,
+    readonly vars: Map<string, tf.Variable>,
+    readonly numBatchesTracked: Map<string, bigint>,
+    public masks: Map<string, Float32Array> = new Map(),
+  ) {}
+
+  /** PyTorch's default initialisation (kaiming-uniform a=√5 → U(±1/√fan_in)), seeded. */
+  static init(net: Network, seed: number): Model {
+    const rand = mulberry32(seed);
+    const sd: StateDict = new Map();
+    let fanIn = 1;
+    for (const spec of net.params) {
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      if (spec.kind === 'bn_num_batches_tracked') {
+        sd.set(spec.name, { dtype: 'I64', shape: [], data: new BigInt64Array(1) });
+        continue;
+      }
+      const data = new Float32Array(n);
+      if (spec.kind === 'conv' || spec.kind === 'linear_weight') {
+        fanIn = spec.shape.slice(1).reduce((a, b) => a * b, 1);
+        const bound = 1 / Math.sqrt(fanIn);
+        for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
+      } else if (spec.kind === 'linear_bias') {
+        const bound = 1 / Math.sqrt(fanIn);
+        for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
+      } else if (spec.kind === 'bn_weight' || spec.kind === 'bn_running_var') data.fill(1);
+      sd.set(spec.name, { dtype: 'F32', shape: spec.shape, data });
+    }
+    return Model.fromStateDict(net, sd);
+  }
+
+  /** Builds a model from PyTorch-layout tensors; every key and shape must match the network. */
+  static fromStateDict(net: Network, sd: StateDict, source = 'state_dict'): Model {
+    const stripped = new Map<string, SafeTensor>();
+    for (const [k, v] of sd) stripped.set(k.startsWith('module.') ? k.slice(7) : k, v);
+    const missing = net.params.filter((p) => !stripped.has(p.name)).map((p) => p.name);
+    if (missing.length)
+      throw new WeightsError(
+        `${source}: missing ${missing.length} tensor(s) for ${net.arch} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); the weights do not fit this architecture/config`,
+      );
+    const known = new Set(net.params.map((p) => p.name));
+    const extra = [...stripped.keys()].filter((k) => !known.has(k));
+    if (extra.length)
+      throw new WeightsError(`${source}: unexpected tensor(s) ${extra.slice(0, 5).join(', ')} for ${net.arch}`);
+    const vars = new Map<string, tf.Variable>();
+    const nbt = new Map<string, bigint>();
+    for (const spec of net.params) {
+      const t = stripped.get(spec.name)!;
+      if (!sameShape(t.shape, spec.shape))
+        throw new WeightsError(`${source}: ${spec.name} has shape [${t.shape}] but ${net.arch} with this config needs [${spec.shape}]`);
+      if (spec.kind === 'bn_num_batches_tracked') {
+        nbt.set(spec.name, t.dtype === 'I64' ? (t.data as BigInt64Array)[0] : BigInt(Math.round(Number(t.data[0]))));
+        continue;
+      }
+      if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new WeightsError(`${source}: ${spec.name} must be F32, got ${t.dtype}`);
+      const f32 = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
+      vars.set(spec.name, tf.variable(tf.tensor(torchToTf(spec, f32), tfShape(spec)), isTrainable(spec.kind)));
+    }
+    return new Model(net, vars, nbt);
+  }
+
+  /** Reads a safetensors checkpoint; arch/classes/config come from its metadata unless given. */
+  static fromSafeTensors(bytes: Uint8Array, expect: { arch?: string; numClasses?: number; config?: ArchConfig } = {}, source = 'checkpoint'): Model {
+    const file = parseSafeTensors(bytes, source);
+    const meta = file.metadata;
+    const arch = parseArch(expect.arch ?? meta.arch ?? '');
+    if (expect.arch && meta.arch && meta.arch !== expect.arch)
+      throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
+    const numClasses = expect.numClasses ?? (meta.num_classes ? Number(meta.num_classes) : inferClasses(file.tensors));
+    const config = expect.config ?? (meta.config ? (JSON.parse(meta.config) as ArchConfig) : undefined);
+    const model = Model.fromStateDict(buildNetwork(arch, numClasses, config), file.tensors, source);
+    if (meta.masks) model.masks = new Map(Object.entries(JSON.parse(meta.masks) as Record<string, number[]>).map(([k, v]) => [k, Float32Array.from(v)]));
+    return model;
+  }
+
+  /** PyTorch-layout copy of every state_dict entry, in registration order. */
+  stateDict(): StateDict {
+    const sd: StateDict = new Map();
+    for (const spec of this.net.params) {
+      if (spec.kind === 'bn_num_batches_tracked') {
+        sd.set(spec.name, { dtype: 'I64', shape: [], data: BigInt64Array.of(this.numBatchesTracked.get(spec.name) ?? 0n) });
+        continue;
+      }
+      const host = this.vars.get(spec.name)!.dataSync() as Float32Array;
+      sd.set(spec.name, { dtype: 'F32', shape: spec.shape, data: tfToTorch(spec, host) });
+    }
+    return sd;
+  }
+
+  /** A safetensors checkpoint with PyTorch names; metadata carries arch, classes, config (and masks). */
+  toSafeTensors(extraMetadata: Record<string, string> = {}): Uint8Array {
+    const metadata: Record<string, string> = {
+      format: 'pt',
+      arch: this.net.arch,
+      num_classes: String(this.net.numClasses),
+      config: JSON.stringify(this.net.config),
+      ...extraMetadata,
+    };
+    if (this.masks.size) metadata.masks = JSON.stringify(Object.fromEntries([...this.masks].map(([k, v]) => [k, Array.from(v)])));
+    return serializeSafeTensors({ tensors: this.stateDict(), metadata });
+  }
+
+  /** Trainable variables in state_dict (= named_parameters) order. */
+  trainableVariables(): tf.Variable[] {
+    return this.net.params.filter((p) => isTrainable(p.kind)).map((p) => this.vars.get(p.name)!);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return this.net.params;
+  }
+
+  reader(): ParamReader {
+    return (name: string) => {
+      const v = this.vars.get(name);
+      if (!v) throw new Error(`${this.net.arch}: no parameter ${name}`);
+      return v;
+    };
+  }
+
+  /** Logits for NHWC input; eval mode unless ctx.training. */
+  forward(x: tf.Tensor4D, ctx: ForwardContext = { training: false }): tf.Tensor2D {
+    return this.net.forward(this.reader(), x, { ...ctx, masks: ctx.masks ?? this.maskTensorMap() });
+  }
+
+  private maskTensorMap(): Map<string, tf.Tensor1D> | undefined {
+    if (this.masks.size === 0) return undefined;
+    this.maskTensors ??= new Map([...this.masks].map(([k, v]) => [k, tf.keep(tf.tensor1d(v))]));
+    return this.maskTensors;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    for (const m of this.maskTensors?.values() ?? []) m.dispose();
+  }
+}
+
+function inferClasses(tensors: Map<string, SafeTensor>): number {
+  for (const key of ['classifier.bias', 'linear.bias']) {
+    const t = tensors.get(key) ?? tensors.get(`module.${key}`);
+    if (t) return t.shape[0];
+  }
+  throw new WeightsError('cannot tell the number of classes: no num_classes metadata and no classifier bias');
+}

@@ -1,0 +1,33 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+
+const root = join(import.meta.dirname, '../../..');
+const committed = join(root, 'libs/proto/src/gen');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+test('generated code is up to date with proto/ (run `npx nx run proto:codegen`)', () => {
+  const base = mkdtempSync(join(tmpdir(), 'flowprune-codegen-'));
+  const res = spawnSync(process.execPath, [join(root, 'tools/scripts/codegen.mjs'), '--base', base], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  const fresh = join(base, 'libs/proto/src/gen');
+  const names = (d: string) => files(d).map((f) => relative(d, f)).sort();
+  assert.deepEqual(names(committed), names(fresh), 'generated file set differs');
+  for (const name of names(fresh)) {
+    assert.equal(readFileSync(join(committed, name), 'utf8'), readFileSync(join(fresh, name), 'utf8'), `${name} is stale`);
+  }
+});
+
+test('buf lint is clean', () => {
+  const res = spawnSync(join(root, 'node_modules/.bin/buf'), ['lint'], { cwd: root, encoding: 'utf8' });
+  assert.equal(res.status, 0, `buf lint:\n${res.stdout}${res.stderr}`);
+});
