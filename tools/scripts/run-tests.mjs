@@ -27,7 +27,7 @@ if (files.length === 0) {
 const concurrency = process.env.FLOWPRUNE_TEST_CONCURRENCY ?? '2';
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...passThrough, ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...passThrough, ...files],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

@@ -26,14 +26,17 @@ interface KindedError {
 /** Maps anything thrown inside a handler to a gRPC ServiceError (never a crash of the server). */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof RpcError) return { code: err.code, details: err.message, metadata: new Metadata() };
-  const e = err as KindedError;
+  const e = err as KindedError & { name?: string };
   const message = e?.message ?? String(err);
   const code =
-    e?.kind === 'invalid-argument' || e?.kind === 'data'
+    e?.kind === 'invalid-argument'
       ? status.INVALID_ARGUMENT
       : e?.kind === 'not-found'
         ? status.NOT_FOUND
-        : status.INTERNAL;
+        : // Dataset files are the server's state, not the caller's input.
+          e?.kind === 'data' || e?.name === 'DataError'
+          ? status.FAILED_PRECONDITION
+          : status.INTERNAL;
   return { code, details: message, metadata: new Metadata() };
 }
 

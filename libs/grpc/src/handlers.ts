@@ -28,7 +28,8 @@ export function serverStream<Req, Res>(fn: (req: Req, call: ServerWritableStream
       }
       call.end();
     })().catch((err: unknown) => {
-      if (!cancelled) call.destroy(Object.assign(new Error(toServiceError(err).details), toServiceError(err)));
+      // grpc-js sends a stream's error status from an 'error' event (destroy() would skip it).
+      if (!cancelled) call.emit('error', toServiceError(err));
     });
   };
 }

@@ -5,3 +5,4 @@ export * from './server.js';
 export * from './client.js';
 export * from './process.js';
 export * from './launch.js';
+export * from './testing.js';

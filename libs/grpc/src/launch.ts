@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { ListeningMessage } from './process.js';
 
 export interface LaunchedService {
@@ -21,11 +22,14 @@ export interface LaunchOptions {
   startTimeoutMs?: number;
 }
 
+const WORKSPACE_TSCONFIG = join(import.meta.dirname, '../../../tsconfig.json');
+
 /** Starts a service as a child process on a free port and resolves once it listens. */
 export function launchService(opts: LaunchOptions): Promise<LaunchedService> {
   const child = fork(opts.entry, ['--address', '127.0.0.1:0', ...(opts.args ?? [])], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...opts.env },
+    // tsx resolves the @flowprune/* path aliases from the workspace tsconfig, wherever we run from.
+    env: { TSX_TSCONFIG_PATH: WORKSPACE_TSCONFIG, ...process.env, ...opts.env },
     stdio: opts.onOutput ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   if (opts.onOutput) {

@@ -7,10 +7,6 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
-export const protobufPackage = "flowprune.v1";
-
-export const protobufFileName = "flowprune/v1/common.proto";
-
 export enum Split {
   SPLIT_UNSPECIFIED = 0,
   SPLIT_TRAIN = 1,
@@ -177,16 +173,6 @@ export const CheckpointRef: MessageFns<CheckpointRef> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CheckpointRef>, I>>(base?: I): CheckpointRef {
-    return CheckpointRef.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CheckpointRef>, I>>(object: I): CheckpointRef {
-    const message = createBaseCheckpointRef();
-    message.runId = object.runId ?? "";
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseModelRef(): ModelRef {
@@ -262,18 +248,6 @@ export const ModelRef: MessageFns<ModelRef> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ModelRef>, I>>(base?: I): ModelRef {
-    return ModelRef.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ModelRef>, I>>(object: I): ModelRef {
-    const message = createBaseModelRef();
-    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
-      ? CheckpointRef.fromPartial(object.checkpoint)
-      : undefined;
-    message.safetensors = object.safetensors ?? undefined;
-    return message;
-  },
 };
 
 function createBaseDatasetRef(): DatasetRef {
@@ -331,15 +305,6 @@ export const DatasetRef: MessageFns<DatasetRef> = {
       obj.name = message.name;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DatasetRef>, I>>(base?: I): DatasetRef {
-    return DatasetRef.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DatasetRef>, I>>(object: I): DatasetRef {
-    const message = createBaseDatasetRef();
-    message.name = object.name ?? "";
-    return message;
   },
 };
 
@@ -547,22 +512,6 @@ export const ImageBatch: MessageFns<ImageBatch> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ImageBatch>, I>>(base?: I): ImageBatch {
-    return ImageBatch.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ImageBatch>, I>>(object: I): ImageBatch {
-    const message = createBaseImageBatch();
-    message.index = object.index ?? 0;
-    message.count = object.count ?? 0;
-    message.height = object.height ?? 0;
-    message.width = object.width ?? 0;
-    message.channels = object.channels ?? 0;
-    message.pixels = object.pixels ?? Buffer.alloc(0);
-    message.labels = object.labels?.map((e) => e) || [];
-    message.sampleIndices = object.sampleIndices?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseLayerScores(): LayerScores {
@@ -667,17 +616,6 @@ export const LayerScores: MessageFns<LayerScores> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LayerScores>, I>>(base?: I): LayerScores {
-    return LayerScores.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LayerScores>, I>>(object: I): LayerScores {
-    const message = createBaseLayerScores();
-    message.layer = object.layer ?? 0;
-    message.conv = object.conv ?? "";
-    message.values = object.values?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -692,27 +630,13 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -22,10 +22,6 @@ import {
 } from "@grpc/grpc-js";
 import { DatasetRef, ImageBatch, Split, splitFromJSON, splitToJSON } from "./common.js";
 
-export const protobufPackage = "flowprune.v1";
-
-export const protobufFileName = "flowprune/v1/data_loader.proto";
-
 export interface DescribeRequest {
   dataset?: DatasetRef | undefined;
 }
@@ -139,17 +135,6 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
       obj.dataset = DatasetRef.toJSON(message.dataset);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DescribeRequest>, I>>(base?: I): DescribeRequest {
-    return DescribeRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DescribeRequest>, I>>(object: I): DescribeRequest {
-    const message = createBaseDescribeRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    return message;
   },
 };
 
@@ -425,25 +410,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DescribeResponse>, I>>(base?: I): DescribeResponse {
-    return DescribeResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DescribeResponse>, I>>(object: I): DescribeResponse {
-    const message = createBaseDescribeResponse();
-    message.name = object.name ?? "";
-    message.format = object.format ?? "";
-    message.numClasses = object.numClasses ?? 0;
-    message.classNames = object.classNames?.map((e) => e) || [];
-    message.trainSize = object.trainSize ?? 0;
-    message.testSize = object.testSize ?? 0;
-    message.height = object.height ?? 0;
-    message.width = object.width ?? 0;
-    message.channels = object.channels ?? 0;
-    message.trainClassCounts = object.trainClassCounts?.map((e) => e) || [];
-    message.testClassCounts = object.testClassCounts?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseStreamBatchesRequest(): StreamBatchesRequest {
@@ -666,26 +632,6 @@ export const StreamBatchesRequest: MessageFns<StreamBatchesRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<StreamBatchesRequest>, I>>(base?: I): StreamBatchesRequest {
-    return StreamBatchesRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StreamBatchesRequest>, I>>(object: I): StreamBatchesRequest {
-    const message = createBaseStreamBatchesRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    message.split = object.split ?? 0;
-    message.batchSize = object.batchSize ?? 0;
-    message.seed = object.seed ?? 0;
-    message.epoch = object.epoch ?? 0;
-    message.shuffle = object.shuffle ?? false;
-    message.augment = object.augment ?? false;
-    message.shardIndex = object.shardIndex ?? 0;
-    message.shardCount = object.shardCount ?? 0;
-    message.maxSamples = object.maxSamples ?? 0;
-    return message;
-  },
 };
 
 function createBaseStreamBatchesResponse(): StreamBatchesResponse {
@@ -764,18 +710,6 @@ export const StreamBatchesResponse: MessageFns<StreamBatchesResponse> = {
       obj.totalBatches = Math.round(message.totalBatches);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<StreamBatchesResponse>, I>>(base?: I): StreamBatchesResponse {
-    return StreamBatchesResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StreamBatchesResponse>, I>>(object: I): StreamBatchesResponse {
-    const message = createBaseStreamBatchesResponse();
-    message.batch = (object.batch !== undefined && object.batch !== null)
-      ? ImageBatch.fromPartial(object.batch)
-      : undefined;
-    message.totalBatches = object.totalBatches ?? 0;
-    return message;
   },
 };
 
@@ -931,23 +865,6 @@ export const SampleBalancedRequest: MessageFns<SampleBalancedRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SampleBalancedRequest>, I>>(base?: I): SampleBalancedRequest {
-    return SampleBalancedRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SampleBalancedRequest>, I>>(object: I): SampleBalancedRequest {
-    const message = createBaseSampleBalancedRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    message.split = object.split ?? 0;
-    message.perClass = object.perClass ?? 0;
-    message.seed = object.seed ?? 0;
-    message.epoch = object.epoch ?? 0;
-    message.shuffle = object.shuffle ?? false;
-    message.augment = object.augment ?? false;
-    return message;
-  },
 };
 
 function createBaseSampleBalancedResponse(): SampleBalancedResponse {
@@ -1007,15 +924,6 @@ export const SampleBalancedResponse: MessageFns<SampleBalancedResponse> = {
       obj.groups = message.groups.map((e) => ImageBatch.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SampleBalancedResponse>, I>>(base?: I): SampleBalancedResponse {
-    return SampleBalancedResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SampleBalancedResponse>, I>>(object: I): SampleBalancedResponse {
-    const message = createBaseSampleBalancedResponse();
-    message.groups = object.groups?.map((e) => ImageBatch.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -1120,18 +1028,6 @@ export const DataLoaderServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -1147,11 +1043,9 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -20,10 +20,6 @@ import {
 } from "@grpc/grpc-js";
 import { DatasetRef, ModelRef, Split, splitFromJSON, splitToJSON } from "./common.js";
 
-export const protobufPackage = "flowprune.v1";
-
-export const protobufFileName = "flowprune/v1/evaluator.proto";
-
 export interface EvaluateRequest {
   model?: ModelRef | undefined;
   dataset?: DatasetRef | undefined;
@@ -194,24 +190,6 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
       obj.maxSamples = Math.round(message.maxSamples);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EvaluateRequest>, I>>(base?: I): EvaluateRequest {
-    return EvaluateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EvaluateRequest>, I>>(object: I): EvaluateRequest {
-    const message = createBaseEvaluateRequest();
-    message.model = (object.model !== undefined && object.model !== null)
-      ? ModelRef.fromPartial(object.model)
-      : undefined;
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    message.split = object.split ?? 0;
-    message.batchSize = object.batchSize ?? 0;
-    message.temperature = object.temperature ?? 0;
-    message.maxSamples = object.maxSamples ?? 0;
-    return message;
   },
 };
 
@@ -457,25 +435,6 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<EvaluateResponse>, I>>(base?: I): EvaluateResponse {
-    return EvaluateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EvaluateResponse>, I>>(object: I): EvaluateResponse {
-    const message = createBaseEvaluateResponse();
-    message.arch = object.arch ?? "";
-    message.accuracy = object.accuracy ?? 0;
-    message.loss = object.loss ?? 0;
-    message.samples = object.samples ?? 0;
-    message.flops = object.flops ?? 0;
-    message.macs = object.macs ?? 0;
-    message.parameters = object.parameters ?? 0;
-    message.compressionRatio = object.compressionRatio ?? 0;
-    message.layerChannels = object.layerChannels?.map((e) => e) || [];
-    message.seconds = object.seconds ?? 0;
-    message.backend = object.backend ?? "";
-    return message;
-  },
 };
 
 /** Accuracy, loss and size metrics of a (pruned) model, computed the paper's way. */
@@ -527,18 +486,6 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -554,11 +501,9 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

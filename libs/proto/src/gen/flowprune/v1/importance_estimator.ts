@@ -20,10 +20,6 @@ import {
 } from "@grpc/grpc-js";
 import { DatasetRef, ImageBatch, LayerScores, ModelRef } from "./common.js";
 
-export const protobufPackage = "flowprune.v1";
-
-export const protobufFileName = "flowprune/v1/importance_estimator.proto";
-
 export interface MeasureParameter {
   name: string;
   description: string;
@@ -214,19 +210,6 @@ export const MeasureParameter: MessageFns<MeasureParameter> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<MeasureParameter>, I>>(base?: I): MeasureParameter {
-    return MeasureParameter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<MeasureParameter>, I>>(object: I): MeasureParameter {
-    const message = createBaseMeasureParameter();
-    message.name = object.name ?? "";
-    message.description = object.description ?? "";
-    message.defaultValue = object.defaultValue ?? 0;
-    message.minValue = object.minValue ?? 0;
-    message.maxValue = object.maxValue ?? 0;
-    return message;
-  },
 };
 
 function createBaseMeasureInfo(): MeasureInfo {
@@ -357,19 +340,6 @@ export const MeasureInfo: MessageFns<MeasureInfo> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<MeasureInfo>, I>>(base?: I): MeasureInfo {
-    return MeasureInfo.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<MeasureInfo>, I>>(object: I): MeasureInfo {
-    const message = createBaseMeasureInfo();
-    message.name = object.name ?? "";
-    message.description = object.description ?? "";
-    message.needsData = object.needsData ?? false;
-    message.needsInitWeights = object.needsInitWeights ?? false;
-    message.parameters = object.parameters?.map((e) => MeasureParameter.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseListMeasuresRequest(): ListMeasuresRequest {
@@ -413,14 +383,6 @@ export const ListMeasuresRequest: MessageFns<ListMeasuresRequest> = {
   toJSON(_: ListMeasuresRequest): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListMeasuresRequest>, I>>(base?: I): ListMeasuresRequest {
-    return ListMeasuresRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListMeasuresRequest>, I>>(_: I): ListMeasuresRequest {
-    const message = createBaseListMeasuresRequest();
-    return message;
   },
 };
 
@@ -498,16 +460,6 @@ export const ListMeasuresResponse: MessageFns<ListMeasuresResponse> = {
       obj.measures = message.measures.map((e) => MeasureInfo.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListMeasuresResponse>, I>>(base?: I): ListMeasuresResponse {
-    return ListMeasuresResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListMeasuresResponse>, I>>(object: I): ListMeasuresResponse {
-    const message = createBaseListMeasuresResponse();
-    message.estimator = object.estimator ?? "";
-    message.measures = object.measures?.map((e) => MeasureInfo.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -709,36 +661,6 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<EstimateRequest>, I>>(base?: I): EstimateRequest {
-    return EstimateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EstimateRequest>, I>>(object: I): EstimateRequest {
-    const message = createBaseEstimateRequest();
-    message.model = (object.model !== undefined && object.model !== null)
-      ? ModelRef.fromPartial(object.model)
-      : undefined;
-    message.measure = object.measure ?? "";
-    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, number][]).reduce(
-      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.Number(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    message.batches = object.batches?.map((e) => ImageBatch.fromPartial(e)) || [];
-    message.initModel = (object.initModel !== undefined && object.initModel !== null)
-      ? ModelRef.fromPartial(object.initModel)
-      : undefined;
-    message.seed = object.seed ?? 0;
-    message.epoch = object.epoch ?? 0;
-    return message;
-  },
 };
 
 function createBaseEstimateRequest_ParamsEntry(): EstimateRequest_ParamsEntry {
@@ -813,16 +735,6 @@ export const EstimateRequest_ParamsEntry: MessageFns<EstimateRequest_ParamsEntry
       obj.value = floatToJson(message.value);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EstimateRequest_ParamsEntry>, I>>(base?: I): EstimateRequest_ParamsEntry {
-    return EstimateRequest_ParamsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EstimateRequest_ParamsEntry>, I>>(object: I): EstimateRequest_ParamsEntry {
-    const message = createBaseEstimateRequest_ParamsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? 0;
-    return message;
   },
 };
 
@@ -948,19 +860,6 @@ export const EstimateResponse: MessageFns<EstimateResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<EstimateResponse>, I>>(base?: I): EstimateResponse {
-    return EstimateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EstimateResponse>, I>>(object: I): EstimateResponse {
-    const message = createBaseEstimateResponse();
-    message.measure = object.measure ?? "";
-    message.layers = object.layers?.map((e) => LayerScores.fromPartial(e)) || [];
-    message.samplesUsed = object.samplesUsed ?? 0;
-    message.seconds = object.seconds ?? 0;
-    message.backend = object.backend ?? "";
-    return message;
-  },
 };
 
 /**
@@ -1048,18 +947,6 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -1079,11 +966,9 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

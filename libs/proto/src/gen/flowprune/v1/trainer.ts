@@ -22,10 +22,6 @@ import {
 } from "@grpc/grpc-js";
 import { DatasetRef, ModelRef } from "./common.js";
 
-export const protobufPackage = "flowprune.v1";
-
-export const protobufFileName = "flowprune/v1/trainer.proto";
-
 /** A learning rate held for a number of epochs. */
 export interface LrPhase {
   lr: number;
@@ -274,16 +270,6 @@ export const LrPhase: MessageFns<LrPhase> = {
       obj.epochs = Math.round(message.epochs);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LrPhase>, I>>(base?: I): LrPhase {
-    return LrPhase.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LrPhase>, I>>(object: I): LrPhase {
-    const message = createBaseLrPhase();
-    message.lr = object.lr ?? 0;
-    message.epochs = object.epochs ?? 0;
-    return message;
   },
 };
 
@@ -796,49 +782,6 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunSpec>, I>>(base?: I): RunSpec {
-    return RunSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunSpec>, I>>(object: I): RunSpec {
-    const message = createBaseRunSpec();
-    message.name = object.name ?? "";
-    message.arch = object.arch ?? "";
-    message.numClasses = object.numClasses ?? 0;
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetRef.fromPartial(object.dataset)
-      : undefined;
-    message.seed = object.seed ?? 0;
-    message.pretrained = (object.pretrained !== undefined && object.pretrained !== null)
-      ? ModelRef.fromPartial(object.pretrained)
-      : undefined;
-    message.measure = object.measure ?? "";
-    message.measureParams = (globalThis.Object.entries(object.measureParams ?? {}) as [string, number][]).reduce(
-      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.Number(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.prunePercent = object.prunePercent ?? 0;
-    message.nRounds = object.nRounds ?? 0;
-    message.thresholds = object.thresholds?.map((e) => e) || [];
-    message.temperature = object.temperature ?? 0;
-    message.impSamples = object.impSamples ?? 0;
-    message.warmupEpochs = object.warmupEpochs ?? 0;
-    message.lrPrune = object.lrPrune ?? 0;
-    message.momentum = object.momentum ?? 0;
-    message.weightDecay = object.weightDecay ?? 0;
-    message.schedule = object.schedule?.map((e) => LrPhase.fromPartial(e)) || [];
-    message.batchSize = object.batchSize ?? 0;
-    message.evalBatchSize = object.evalBatchSize ?? 0;
-    message.trainSamples = object.trainSamples ?? 0;
-    message.testSamples = object.testSamples ?? 0;
-    message.augment = object.augment ?? undefined;
-    return message;
-  },
 };
 
 function createBaseRunSpec_MeasureParamsEntry(): RunSpec_MeasureParamsEntry {
@@ -914,16 +857,6 @@ export const RunSpec_MeasureParamsEntry: MessageFns<RunSpec_MeasureParamsEntry> 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunSpec_MeasureParamsEntry>, I>>(base?: I): RunSpec_MeasureParamsEntry {
-    return RunSpec_MeasureParamsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunSpec_MeasureParamsEntry>, I>>(object: I): RunSpec_MeasureParamsEntry {
-    const message = createBaseRunSpec_MeasureParamsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? 0;
-    return message;
-  },
 };
 
 function createBaseStartRunRequest(): StartRunRequest {
@@ -981,15 +914,6 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
       obj.spec = RunSpec.toJSON(message.spec);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<StartRunRequest>, I>>(base?: I): StartRunRequest {
-    return StartRunRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StartRunRequest>, I>>(object: I): StartRunRequest {
-    const message = createBaseStartRunRequest();
-    message.spec = (object.spec !== undefined && object.spec !== null) ? RunSpec.fromPartial(object.spec) : undefined;
-    return message;
   },
 };
 
@@ -1055,15 +979,6 @@ export const StartRunResponse: MessageFns<StartRunResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<StartRunResponse>, I>>(base?: I): StartRunResponse {
-    return StartRunResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StartRunResponse>, I>>(object: I): StartRunResponse {
-    const message = createBaseStartRunResponse();
-    message.runId = object.runId ?? "";
-    return message;
-  },
 };
 
 function createBaseWatchRunRequest(): WatchRunRequest {
@@ -1128,15 +1043,6 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WatchRunRequest>, I>>(base?: I): WatchRunRequest {
-    return WatchRunRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WatchRunRequest>, I>>(object: I): WatchRunRequest {
-    const message = createBaseWatchRunRequest();
-    message.runId = object.runId ?? "";
-    return message;
-  },
 };
 
 function createBaseWatchRunResponse(): WatchRunResponse {
@@ -1194,17 +1100,6 @@ export const WatchRunResponse: MessageFns<WatchRunResponse> = {
       obj.event = RunEvent.toJSON(message.event);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WatchRunResponse>, I>>(base?: I): WatchRunResponse {
-    return WatchRunResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WatchRunResponse>, I>>(object: I): WatchRunResponse {
-    const message = createBaseWatchRunResponse();
-    message.event = (object.event !== undefined && object.event !== null)
-      ? RunEvent.fromPartial(object.event)
-      : undefined;
-    return message;
   },
 };
 
@@ -1270,15 +1165,6 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CancelRunRequest>, I>>(base?: I): CancelRunRequest {
-    return CancelRunRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CancelRunRequest>, I>>(object: I): CancelRunRequest {
-    const message = createBaseCancelRunRequest();
-    message.runId = object.runId ?? "";
-    return message;
-  },
 };
 
 function createBaseCancelRunResponse(): CancelRunResponse {
@@ -1336,15 +1222,6 @@ export const CancelRunResponse: MessageFns<CancelRunResponse> = {
       obj.status = message.status;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CancelRunResponse>, I>>(base?: I): CancelRunResponse {
-    return CancelRunResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CancelRunResponse>, I>>(object: I): CancelRunResponse {
-    const message = createBaseCancelRunResponse();
-    message.status = object.status ?? "";
-    return message;
   },
 };
 
@@ -1544,37 +1421,6 @@ export const RunEvent: MessageFns<RunEvent> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunEvent>, I>>(base?: I): RunEvent {
-    return RunEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunEvent>, I>>(object: I): RunEvent {
-    const message = createBaseRunEvent();
-    message.runId = object.runId ?? "";
-    message.unixMs = object.unixMs ?? 0;
-    message.started = (object.started !== undefined && object.started !== null)
-      ? RunStarted.fromPartial(object.started)
-      : undefined;
-    message.progress = (object.progress !== undefined && object.progress !== null)
-      ? BatchProgress.fromPartial(object.progress)
-      : undefined;
-    message.epoch = (object.epoch !== undefined && object.epoch !== null)
-      ? EpochFinished.fromPartial(object.epoch)
-      : undefined;
-    message.round = (object.round !== undefined && object.round !== null)
-      ? RoundFinished.fromPartial(object.round)
-      : undefined;
-    message.stage = (object.stage !== undefined && object.stage !== null)
-      ? StageFinished.fromPartial(object.stage)
-      : undefined;
-    message.finished = (object.finished !== undefined && object.finished !== null)
-      ? RunFinished.fromPartial(object.finished)
-      : undefined;
-    message.failed = (object.failed !== undefined && object.failed !== null)
-      ? RunFailed.fromPartial(object.failed)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseRunStarted(): RunStarted {
@@ -1718,20 +1564,6 @@ export const RunStarted: MessageFns<RunStarted> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunStarted>, I>>(base?: I): RunStarted {
-    return RunStarted.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunStarted>, I>>(object: I): RunStarted {
-    const message = createBaseRunStarted();
-    message.arch = object.arch ?? "";
-    message.backend = object.backend ?? "";
-    message.totalEpochs = object.totalEpochs ?? 0;
-    message.trainBatches = object.trainBatches ?? 0;
-    message.parameters = object.parameters ?? 0;
-    message.flops = object.flops ?? 0;
-    return message;
-  },
 };
 
 function createBaseBatchProgress(): BatchProgress {
@@ -1851,19 +1683,6 @@ export const BatchProgress: MessageFns<BatchProgress> = {
       obj.loss = floatToJson(message.loss);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<BatchProgress>, I>>(base?: I): BatchProgress {
-    return BatchProgress.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BatchProgress>, I>>(object: I): BatchProgress {
-    const message = createBaseBatchProgress();
-    message.phase = object.phase ?? "";
-    message.epoch = object.epoch ?? 0;
-    message.batch = object.batch ?? 0;
-    message.batches = object.batches ?? 0;
-    message.loss = object.loss ?? 0;
-    return message;
   },
 };
 
@@ -2045,22 +1864,6 @@ export const EpochFinished: MessageFns<EpochFinished> = {
       obj.seconds = floatToJson(message.seconds);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EpochFinished>, I>>(base?: I): EpochFinished {
-    return EpochFinished.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EpochFinished>, I>>(object: I): EpochFinished {
-    const message = createBaseEpochFinished();
-    message.phase = object.phase ?? "";
-    message.epoch = object.epoch ?? 0;
-    message.lr = object.lr ?? 0;
-    message.trainLoss = object.trainLoss ?? 0;
-    message.trainAccuracy = object.trainAccuracy ?? 0;
-    message.testLoss = object.testLoss ?? 0;
-    message.testAccuracy = object.testAccuracy ?? 0;
-    message.seconds = object.seconds ?? 0;
-    return message;
   },
 };
 
@@ -2258,22 +2061,6 @@ export const RoundFinished: MessageFns<RoundFinished> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RoundFinished>, I>>(base?: I): RoundFinished {
-    return RoundFinished.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RoundFinished>, I>>(object: I): RoundFinished {
-    const message = createBaseRoundFinished();
-    message.round = object.round ?? 0;
-    message.prunedFraction = object.prunedFraction ?? 0;
-    message.channels = object.channels?.map((e) => e) || [];
-    message.accuracyBeforeFinetune = object.accuracyBeforeFinetune ?? 0;
-    message.parameters = object.parameters ?? 0;
-    message.flops = object.flops ?? 0;
-    message.measure = object.measure ?? "";
-    message.estimator = object.estimator ?? "";
-    return message;
-  },
 };
 
 function createBaseStageFinished(): StageFinished {
@@ -2363,17 +2150,6 @@ export const StageFinished: MessageFns<StageFinished> = {
       obj.detail = message.detail;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<StageFinished>, I>>(base?: I): StageFinished {
-    return StageFinished.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StageFinished>, I>>(object: I): StageFinished {
-    const message = createBaseStageFinished();
-    message.stage = object.stage ?? "";
-    message.seconds = object.seconds ?? 0;
-    message.detail = object.detail ?? "";
-    return message;
   },
 };
 
@@ -2776,37 +2552,6 @@ export const RunSummary: MessageFns<RunSummary> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunSummary>, I>>(base?: I): RunSummary {
-    return RunSummary.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunSummary>, I>>(object: I): RunSummary {
-    const message = createBaseRunSummary();
-    message.backend = object.backend ?? "";
-    message.parametersBefore = object.parametersBefore ?? 0;
-    message.parametersAfter = object.parametersAfter ?? 0;
-    message.flopsBefore = object.flopsBefore ?? 0;
-    message.flopsAfter = object.flopsAfter ?? 0;
-    message.accuracyBeforePruning = object.accuracyBeforePruning ?? 0;
-    message.accuracyAfterPruning = object.accuracyAfterPruning ?? 0;
-    message.accuracyAfterFinetune = object.accuracyAfterFinetune ?? 0;
-    message.bestTestAccuracy = object.bestTestAccuracy ?? 0;
-    message.compressionRatio = object.compressionRatio ?? 0;
-    message.channelsBefore = object.channelsBefore?.map((e) => e) || [];
-    message.channelsAfter = object.channelsAfter?.map((e) => e) || [];
-    message.stageSeconds = (globalThis.Object.entries(object.stageSeconds ?? {}) as [string, number][]).reduce(
-      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.Number(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.wallSeconds = object.wallSeconds ?? 0;
-    message.finalCheckpoint = object.finalCheckpoint ?? "";
-    return message;
-  },
 };
 
 function createBaseRunSummary_StageSecondsEntry(): RunSummary_StageSecondsEntry {
@@ -2882,16 +2627,6 @@ export const RunSummary_StageSecondsEntry: MessageFns<RunSummary_StageSecondsEnt
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunSummary_StageSecondsEntry>, I>>(base?: I): RunSummary_StageSecondsEntry {
-    return RunSummary_StageSecondsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunSummary_StageSecondsEntry>, I>>(object: I): RunSummary_StageSecondsEntry {
-    const message = createBaseRunSummary_StageSecondsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? 0;
-    return message;
-  },
 };
 
 function createBaseRunFinished(): RunFinished {
@@ -2950,17 +2685,6 @@ export const RunFinished: MessageFns<RunFinished> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RunFinished>, I>>(base?: I): RunFinished {
-    return RunFinished.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunFinished>, I>>(object: I): RunFinished {
-    const message = createBaseRunFinished();
-    message.summary = (object.summary !== undefined && object.summary !== null)
-      ? RunSummary.fromPartial(object.summary)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseRunFailed(): RunFailed {
@@ -3018,15 +2742,6 @@ export const RunFailed: MessageFns<RunFailed> = {
       obj.message = message.message;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RunFailed>, I>>(base?: I): RunFailed {
-    return RunFailed.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RunFailed>, I>>(object: I): RunFailed {
-    const message = createBaseRunFailed();
-    message.message = object.message ?? "";
-    return message;
   },
 };
 
@@ -3123,18 +2838,6 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -3154,11 +2857,9 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

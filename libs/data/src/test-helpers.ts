@@ -1,0 +1,23 @@
+// Shared fixtures for this lib's tests (not exported from the index).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { CIFAR_IMAGE_BYTES } from './cifar-format.js';
+import { mulberry32 } from './prng.js';
+
+/** A fresh temp directory removed when the test file finishes. */
+export function tempDir(prefix = 'flowprune-data-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `count` random CHW images with labels cycling through `numClasses`. */
+export function randomImages(count: number, numClasses: number, seed = 1): { images: Uint8Array; labels: Uint8Array } {
+  const rng = mulberry32(seed);
+  const images = Uint8Array.from({ length: count * CIFAR_IMAGE_BYTES }, () => Math.floor(rng() * 256));
+  const labels = Uint8Array.from({ length: count }, (_, i) => (i * 7) % numClasses);
+  return { images, labels };
+}

@@ -1,0 +1,3 @@
+export * from './measure.js';
+export * from './weight-measures.js';
+export * from './registry.js';

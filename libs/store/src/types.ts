@@ -1,0 +1,136 @@
+// The run document. It is stored as plain JSON by FileRunStore and is meant to be stored as-is
+// in MongoDB later, so it holds only JSON values (strings, finite numbers, booleans, null,
+// arrays, plain objects) — timestamps are ISO-8601 strings, not Date objects.
+
+export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The three phases of the paper's schedule: dense warm-up, prune-while-training, fine-tune. */
+export const TRAINING_PHASES = ['warmup', 'pruning_and_training', 'final_training'] as const;
+export type TrainingPhase = (typeof TRAINING_PHASES)[number];
+
+/** One epoch of training, appended as it finishes. */
+export interface EpochStat {
+  phase: TrainingPhase;
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss?: number;
+  testAcc?: number;
+  /** Wall-clock seconds the epoch took. */
+  seconds: number;
+  /** Pruning round the epoch belongs to, when in the pruning phase. */
+  round?: number;
+  /** Free-form extra numbers (e.g. per-phase timings); must be JSON. */
+  extra?: Record<string, unknown>;
+}
+
+/** Channels left in one prunable layer after a round. */
+export interface LayerChannels {
+  layer: string;
+  remaining: number;
+  /** Channels before any pruning. */
+  original?: number;
+}
+
+/** One pruning round. Layers are an array (not an object keyed by name) because layer names
+ *  such as `features.0.conv` contain dots, which MongoDB field paths cannot address. */
+export interface RoundRecord {
+  round: number;
+  /** Fraction of prunable channels removed so far (0..1). */
+  prunedFraction: number;
+  remainingChannels: LayerChannels[];
+  /** Test accuracy right after pruning, before fine-tuning. */
+  accuracyBeforeFineTune?: number;
+  epoch?: number;
+  at?: string;
+}
+
+export interface RunErrorInfo {
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export interface RunRecord {
+  /** Sortable unique id, e.g. `20261124-153012-ab12cd` (UTC time + random hex). */
+  id: string;
+  /** ISO-8601 timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  /** The full experiment specification as submitted (JSON). */
+  spec: Record<string, unknown>;
+  model: string;
+  dataset: string;
+  /** Importance measure, e.g. `magnitude`, `loss-preservation`, `grasp`. */
+  measure?: string;
+  pruneRatio?: number;
+  seed?: number;
+  backend?: string;
+  stats: EpochStat[];
+  rounds: RoundRecord[];
+  summary?: Record<string, unknown>;
+  error?: RunErrorInfo;
+}
+
+/** What a caller supplies to create a run; the store fills in id, timestamps and lists. */
+export interface RunRecordInput {
+  spec: Record<string, unknown>;
+  model: string;
+  dataset: string;
+  measure?: string;
+  pruneRatio?: number;
+  seed?: number;
+  backend?: string;
+  /** Defaults to `created`. */
+  status?: RunStatus;
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * Shallow patch of top-level fields (a field set to `undefined` is removed). `stats` and `rounds`
+ * are excluded on purpose: use the append methods so concurrent writers never overwrite them.
+ */
+export type RunPatch = Partial<Omit<RunRecord, 'id' | 'createdAt' | 'updatedAt' | 'stats' | 'rounds'>>;
+
+/** Exact-match filters; every given field must match. */
+export interface RunFilter {
+  model?: string;
+  dataset?: string;
+  measure?: string;
+  pruneRatio?: number;
+  seed?: number;
+  backend?: string;
+  status?: RunStatus | RunStatus[];
+}
+
+export interface RunEventInput {
+  /** Short machine-readable kind, e.g. `phase-start`, `checkpoint`, `warning`. */
+  type: string;
+  message?: string;
+  data?: Record<string, unknown>;
+  /** Defaults to the time of appending. */
+  at?: string;
+}
+
+export interface RunEvent extends RunEventInput {
+  runId: string;
+  at: string;
+}
+
+export interface CheckpointInfo {
+  name: string;
+  /** Size of the checkpoint bytes. */
+  size: number;
+  /** Hex SHA-256 of the bytes, to detect torn or swapped files. */
+  sha256: string;
+  createdAt: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  info: CheckpointInfo;
+  bytes: Uint8Array;
+}

@@ -1,0 +1,50 @@
+// What a run reports while it works; the trainer service turns these into flowprune.v1.RunEvent.
+
+export type Phase = 'warmup' | 'pruning_and_training' | 'final_training';
+
+export interface RunSummaryData {
+  backend: string;
+  parametersBefore: number;
+  parametersAfter: number;
+  flopsBefore: number;
+  flopsAfter: number;
+  accuracyBeforePruning: number;
+  accuracyAfterPruning: number;
+  accuracyAfterFinetune: number;
+  bestTestAccuracy: number;
+  compressionRatio: number;
+  channelsBefore: number[];
+  channelsAfter: number[];
+  stageSeconds: Record<string, number>;
+  wallSeconds: number;
+  finalCheckpoint: string;
+}
+
+export type RunEventBody =
+  | { kind: 'started'; arch: string; backend: string; totalEpochs: number; trainBatches: number; parameters: number; flops: number }
+  | { kind: 'progress'; phase: Phase; epoch: number; batch: number; batches: number; loss: number }
+  | {
+      kind: 'epoch';
+      phase: Phase;
+      epoch: number;
+      lr: number;
+      trainLoss: number;
+      trainAccuracy: number;
+      testLoss: number;
+      testAccuracy: number;
+      seconds: number;
+    }
+  | {
+      kind: 'round';
+      round: number;
+      prunedFraction: number;
+      channels: number[];
+      accuracyBeforeFinetune: number;
+      parameters: number;
+      flops: number;
+      measure: string;
+      estimator: string;
+    }
+  | { kind: 'stage'; stage: string; seconds: number; detail: string }
+  | { kind: 'finished'; summary: RunSummaryData }
+  | { kind: 'failed'; message: string };

@@ -1,0 +1,105 @@
+// A resolved run: the paper's defaults filled in, every value checked (PRUNING-SPEC §1, §2, §9).
+import { ARCH_NAMES, type ArchName } from '@flowprune/models';
+
+export interface LrPhase {
+  lr: number;
+  epochs: number;
+}
+
+export interface RunConfig {
+  name: string;
+  arch: ArchName;
+  numClasses: number;
+  dataset: string;
+  seed: number;
+  /** Empty: base training, no pruning. */
+  measure: string;
+  measureParams: Record<string, number>;
+  /** p_total in [0, 0.95]. */
+  pruneRatio: number;
+  nRounds: number;
+  thresholds: number[];
+  temperature: number;
+  impSamples: number;
+  warmupEpochs: number;
+  lrPrune: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: LrPhase[];
+  batchSize: number;
+  evalBatchSize: number;
+  trainSamples: number;
+  testSamples: number;
+  augment: boolean;
+}
+
+export const PAPER_SCHEDULE: LrPhase[] = [
+  { lr: 0.1, epochs: 80 },
+  { lr: 0.01, epochs: 40 },
+  { lr: 0.001, epochs: 40 },
+];
+
+export class RunConfigError extends Error {
+  readonly kind = 'invalid-argument';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'RunConfigError';
+  }
+}
+
+/** Fills defaults (zero/empty = the paper's value) and rejects invalid combinations. */
+export function resolveRunConfig(input: Partial<RunConfig> & { arch: string; dataset: string; numClasses: number }): RunConfig {
+  const pick = <T>(v: T | undefined, d: T): T => (v === undefined || v === 0 || (Array.isArray(v) && v.length === 0) ? d : v);
+  if (!(ARCH_NAMES as readonly string[]).includes(input.arch))
+    throw new RunConfigError('arch', `unknown architecture "${input.arch}"; choose one of ${ARCH_NAMES.join(', ')}`);
+  if (!input.dataset) throw new RunConfigError('dataset', 'is required (a dataset name the data-loader serves)');
+  const cfg: RunConfig = {
+    name: input.name ?? '',
+    arch: input.arch as ArchName,
+    numClasses: input.numClasses,
+    dataset: input.dataset,
+    seed: input.seed ?? 0,
+    measure: input.measure ?? '',
+    measureParams: input.measureParams ?? {},
+    pruneRatio: input.pruneRatio ?? 0,
+    nRounds: input.nRounds ?? 0,
+    thresholds: input.thresholds ?? [],
+    temperature: pick(input.temperature, 5),
+    impSamples: pick(input.impSamples, 2560),
+    warmupEpochs: input.warmupEpochs ?? 0,
+    lrPrune: pick(input.lrPrune, 0.1),
+    momentum: pick(input.momentum, 0.9),
+    weightDecay: pick(input.weightDecay, 1e-4),
+    schedule: pick(input.schedule, PAPER_SCHEDULE),
+    batchSize: pick(input.batchSize, 128),
+    evalBatchSize: pick(input.evalBatchSize, 128),
+    trainSamples: input.trainSamples ?? 0,
+    testSamples: input.testSamples ?? 0,
+    augment: input.augment ?? true,
+  };
+  if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 2) throw new RunConfigError('num_classes', `must be ≥ 2, got ${cfg.numClasses}`);
+  if (!(cfg.temperature > 0)) throw new RunConfigError('temperature', `must be > 0, got ${cfg.temperature}`);
+  if (!(cfg.lrPrune > 0)) throw new RunConfigError('lr_prune', `must be > 0, got ${cfg.lrPrune}`);
+  if (!(cfg.momentum >= 0 && cfg.momentum < 1)) throw new RunConfigError('momentum', `must be in [0, 1), got ${cfg.momentum}`);
+  if (!(cfg.weightDecay >= 0)) throw new RunConfigError('weight_decay', `must be ≥ 0, got ${cfg.weightDecay}`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096)
+    throw new RunConfigError('batch_size', `must be an integer in 1..4096, got ${cfg.batchSize}`);
+  cfg.schedule.forEach((p, i) => {
+    if (!(p.lr > 0) || !Number.isInteger(p.epochs) || p.epochs < 0)
+      throw new RunConfigError(`schedule[${i}]`, `needs lr > 0 and a whole number of epochs ≥ 0, got lr ${p.lr}, epochs ${p.epochs}`);
+  });
+  if (cfg.measure) {
+    if (cfg.thresholds.length === 0) {
+      if (!(cfg.pruneRatio > 0 && cfg.pruneRatio <= 0.95))
+        throw new RunConfigError('prune_percent', `must be in (0, 95] when pruning with ${cfg.measure}, got ${cfg.pruneRatio * 100}`);
+      if (!Number.isInteger(cfg.nRounds) || cfg.nRounds < 1)
+        throw new RunConfigError('n_rounds', `must be ≥ 1 when pruning (or give thresholds), got ${cfg.nRounds}`);
+    }
+  } else if (cfg.pruneRatio > 0 || cfg.nRounds > 0 || cfg.thresholds.length > 0) {
+    throw new RunConfigError('measure', 'is required when prune_percent, n_rounds or thresholds are set (e.g. mag_based)');
+  }
+  return cfg;
+}

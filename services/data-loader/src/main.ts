@@ -1,0 +1,20 @@
+// flowprune-data-loader: serves the datasets named on the command line.
+import { Command } from 'commander';
+import { DatasetRegistry, parseDatasetSpecs } from '@flowprune/data';
+import { runServiceProcess } from '@flowprune/grpc';
+import { DataLoaderServiceService } from '@flowprune/proto';
+import { makeDataLoaderService } from './data-loader-service.js';
+
+const opts = new Command('flowprune-data-loader')
+  .description('Streams reproducible CIFAR batches over gRPC (flowprune.v1.DataLoaderService)')
+  .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
+  .option('--dataset <name=dir...>', 'a dataset root to serve (repeatable), e.g. cifar10=./data/cifar-10-batches-bin', [])
+  .parse()
+  .opts<{ address: string; dataset: string[] }>();
+
+const registry = new DatasetRegistry(parseDatasetSpecs(opts.dataset));
+await runServiceProcess({
+  name: 'data-loader',
+  address: opts.address,
+  services: [{ name: 'flowprune.v1.DataLoaderService', definition: DataLoaderServiceService, implementation: makeDataLoaderService(registry) }],
+});
