@@ -26,10 +26,18 @@ interface KindedError {
 /** Maps anything thrown inside a handler to a gRPC ServiceError (never a crash of the server). */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof RpcError) return { code: err.code, details: err.message, metadata: new Metadata() };
-  const e = err as KindedError & { name?: string };
+  // A status from a service we called: pass its code and words on.
+  if (isServiceError(err)) return { code: err.code, details: err.details, metadata: new Metadata() };
+  const e = err as KindedError & { name?: string; code?: unknown };
   const message = e?.message ?? String(err);
+  // Store errors carry string codes.
+  const stringCode = typeof e?.code === 'string' ? e.code : '';
   const code =
-    e?.kind === 'invalid-argument'
+    e?.kind === 'invalid-argument' || stringCode === 'invalid_id' || stringCode === 'invalid_argument'
+      ? status.INVALID_ARGUMENT
+      : stringCode === 'not_found'
+        ? status.NOT_FOUND
+        : e?.kind === 'invalid-argument'
       ? status.INVALID_ARGUMENT
       : e?.kind === 'not-found'
         ? status.NOT_FOUND

@@ -6,3 +6,5 @@ export * from './client.js';
 export * from './process.js';
 export * from './launch.js';
 export * from './testing.js';
+export * from './model-ref.js';
+export * from './data-stream.js';

@@ -14,8 +14,8 @@ export interface ServiceMainOptions {
   name: string;
   address: string;
   services: ServiceBinding[];
-  /** Called after the server stopped, before exit (close stores, flush telemetry). */
-  onShutdown?: () => Promise<void>;
+  /** Called on SIGTERM before the server drains (e.g. stop long-running work so streams end). */
+  beforeShutdown?: () => Promise<void>;
 }
 
 /**
@@ -32,9 +32,8 @@ export async function runServiceProcess(opts: ServiceMainOptions): Promise<Start
     if (stopping) return;
     stopping = true;
     console.log(`flowprune-${opts.name}: ${signal}, draining`);
-    started
-      .shutdown()
-      .then(() => opts.onShutdown?.())
+    Promise.resolve(opts.beforeShutdown?.())
+      .then(() => started.shutdown())
       .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,9 +1,8 @@
-import '@tensorflow/tfjs-backend-cpu';
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, test } from 'node:test';
-import { tf } from '@flowprune/tensor';
+import { initBackend } from '@flowprune/tensor';
 import { Model } from '@flowprune/models';
 import { getMeasure } from './registry.js';
 
@@ -11,7 +10,7 @@ const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirn
 const present = existsSync(join(FIXTURES, 'README.md'));
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await initBackend();
 });
 
 /** max over layers of max_i |a − e| / max_i |e| (the fixtures' comparison metric). */

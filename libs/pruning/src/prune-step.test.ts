@@ -1,9 +1,8 @@
-import '@tensorflow/tfjs-backend-cpu';
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, test } from 'node:test';
-import { tf } from '@flowprune/tensor';
+import { initBackend } from '@flowprune/tensor';
 import { Model } from '@flowprune/models';
 import { stateChecksums } from './checksums.js';
 import { defaultRatios, nextPCumulative, thresholdRatios } from './schedule.js';
@@ -33,7 +32,7 @@ interface Example {
 }
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await initBackend();
 });
 
 for (const arch of ['vgg13', 'resnet56']) {

@@ -26,8 +26,8 @@ export interface RunPorts {
   trainBatches(epoch: number): AsyncIterable<PixelBatch>;
   trainBatchCount: number;
   testBatches(): AsyncIterable<PixelBatch>;
-  /** Importance through the estimator registered for the measure. */
-  estimate(model: Model, round: number, epoch: number): Promise<EstimateResult>;
+  /** Importance of a stored checkpoint (this round's trained model) through the measure's estimator. */
+  estimate(checkpoint: string, round: number, epoch: number): Promise<EstimateResult>;
   /** Stores a checkpoint; returns its name. */
   saveCheckpoint(model: Model, name: string): Promise<string>;
   /** Evaluates a stored checkpoint through the evaluator service. */
@@ -125,12 +125,10 @@ export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<Ru
     await runEpoch('pruning_and_training', cfg.lrPrune);
     const ratio = ratios[k - 1];
     pCumulative = nextPCumulative(pCumulative, ratio);
-    if (k === 1) {
-      const name = await timed('checkpoint', 'before pruning', () => ports.saveCheckpoint(model, `round${k}-before-prune`));
-      accBeforePruning = (await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(name))).accuracy;
-    }
+    const trained = await timed('checkpoint', `round ${k} trained`, () => ports.saveCheckpoint(model, `round${k}-trained`));
+    if (k === 1) accBeforePruning = (await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(trained))).accuracy;
     checkCancel();
-    const est = await timed('estimate', `${cfg.measure} round ${k}`, () => ports.estimate(model, k, epoch));
+    const est = await timed('estimate', `${cfg.measure} round ${k}`, () => ports.estimate(trained, k, epoch));
     const res = await timed('prune', `round ${k} ratio ${ratio.toFixed(4)}`, async () => pruneStep(model, est.scores, { ratio, pCumulative, originalWidths: widths0 }));
     model.dispose();
     opt.dispose();

@@ -51,7 +51,7 @@ export class RunConfigError extends Error {
 }
 
 /** Fills defaults (zero/empty = the paper's value) and rejects invalid combinations. */
-export function resolveRunConfig(input: Partial<RunConfig> & { arch: string; dataset: string; numClasses: number }): RunConfig {
+export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arch: string; dataset: string; numClasses: number }): RunConfig {
   const pick = <T>(v: T | undefined, d: T): T => (v === undefined || v === 0 || (Array.isArray(v) && v.length === 0) ? d : v);
   if (!(ARCH_NAMES as readonly string[]).includes(input.arch))
     throw new RunConfigError('arch', `unknown architecture "${input.arch}"; choose one of ${ARCH_NAMES.join(', ')}`);

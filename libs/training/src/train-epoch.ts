@@ -37,7 +37,7 @@ export async function trainEpoch(
   const trainable = new Map<string, tf.Variable>();
   for (const p of model.net.params) {
     const v = model.vars.get(p.name)!;
-    if (v.trainable) trainable.set(p.name, v);
+    if (v?.trainable) trainable.set(p.name, v);
   }
   const names = [...trainable.keys()];
   const varList = [...trainable.values()];

@@ -76,7 +76,7 @@ export function resnet56(config: ResNetCifarConfig, numClasses: number): Network
       const sc = blk.shortcut
         ? masked(batchNorm(conv2d(h, p(`${n}.shortcut.0.weight`), blk.stride, 0), `${n}.shortcut.1`, p, ctx), `${n}.shortcut`, ctx)
         : h;
-      h = tf.relu(tf.add(r2, sc));
+      h = tf.relu(tf.add(r2, sc)) as tf.Tensor4D;
     }
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
     return linear(pooled, 'linear', p);

@@ -1,7 +1,8 @@
 // Micro-benchmark of the wasm training kernels supplied by @flowprune/tensor.
-//   npx tsx tools/bench/tensor-train-step.ts [--batch 32] [--reps 5] [--no-cpu]
+//   npx tsx tools/bench/tensor-train-step.ts [--batch 32] [--reps 5] [--cpu]
 // Per layer: forward, each backprop kernel (ours; the stock wasm Conv2DBackpropInput where one
-// exists), a full forward+backward via tf.grads, and the same forward+backward on the cpu backend.
+// exists), a full forward+backward via tf.grads and, with --cpu (slow: minutes), the same
+// forward+backward on the cpu backend, the only other place the missing kernels exist.
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import { batchNorm2d, batchNorm2dTrain, initBackend, tf } from '@flowprune/tensor';
@@ -12,13 +13,12 @@ const arg = (name: string, fallback: number): number => {
 };
 const BATCH = arg('batch', 32);
 const REPS = arg('reps', 5);
-const WITH_CPU = !process.argv.includes('--no-cpu');
+const WITH_CPU = process.argv.includes('--cpu');
 
 void wasmBackend; // imported first so the stock kernels exist before ours replace them
 const stockInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
 const info = await initBackend({ prefer: 'wasm' });
 if (info.name !== 'wasm') throw new Error(`benchmark needs wasm, got ${info.name} (unset FLOWPRUNE_BACKEND?)`);
-tf.env().set('IS_TEST', true); // silence the cpu backend's "install tfjs-node" banner
 
 /** Median wall time in ms of fn (result data read back and disposed) after one warm-up run. */
 function time(fn: () => tf.Tensor | tf.Tensor[], reps = REPS): number {
@@ -109,7 +109,7 @@ for (const l of LAYERS) {
 }
 
 // Batch norm (train mode) forward+backward: ours vs the tfjs-core path (moments + tf.batchNorm,
-// whose FusedBatchNorm gradient uses tile()).
+// whose FusedBatchNorm gradient uses tile()), alone and inside a ResNet basic block.
 {
   const c = 16;
   const x = tf.randomNormal([BATCH, 32, 32, c]) as tf.Tensor4D;
@@ -129,5 +129,22 @@ for (const l of LAYERS) {
   console.log(
     `${'batchnorm 16ch train'.padEnd(20)} ours fwd+bwd ${fmt(time(ours))} | tfjs-core fwd+bwd ${fmt(time(core, 2))} | ours eval-mode fwd+bwd ${fmt(time(evalOurs))}`,
   );
-  tf.dispose([x, g, b]);
+
+  const p1: [[0, 0], [1, 1], [1, 1], [0, 0]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+  const w1 = tf.randomNormal([3, 3, c, c], 0, 0.1) as tf.Tensor4D;
+  const w2 = tf.randomNormal([3, 3, c, c], 0, 0.1) as tf.Tensor4D;
+  const coreBn = (h: tf.Tensor4D, s: tf.Tensor1D, o: tf.Tensor1D): tf.Tensor4D => {
+    const { mean, variance } = tf.moments(h, [0, 1, 2]);
+    return tf.batchNorm(h, mean, variance, o, s, 1e-5) as tf.Tensor4D;
+  };
+  const block = (bn: (h: tf.Tensor4D, s: tf.Tensor1D, o: tf.Tensor1D) => tf.Tensor4D) => (): tf.Tensor[] =>
+    tf.grads((a: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor) => {
+      const h = tf.relu(bn(tf.conv2d(a as tf.Tensor4D, k1 as tf.Tensor4D, 1, p1), g, b));
+      const out = tf.relu(tf.add(bn(tf.conv2d(h, k2 as tf.Tensor4D, 1, p1), g, b), a));
+      return tf.sum(tf.square(out));
+    })([x, w1, w2]);
+  console.log(
+    `${'basic block 16ch'.padEnd(20)} conv-bn-relu-conv-bn-add-relu fwd+bwd: ours ${fmt(time(block((h, s, o) => batchNorm2dTrain(h, s, o).y)))} | with tfjs-core BN ${fmt(time(block(coreBn), 2))}`,
+  );
+  tf.dispose([x, g, b, w1, w2]);
 }

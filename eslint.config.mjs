@@ -1,0 +1,51 @@
+// Lint: typescript-eslint's recommended rules plus Nx module boundaries, which keep the layering of
+// ../shared/design/ARCHITECTURE.md: contracts → libs (no gRPC) → services/tools.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+export default [
+  { ignores: ['**/node_modules', '**/dist', '.nx', 'runs', '.flowprune', 'libs/proto/src/gen/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // Generated contracts depend on nothing of ours.
+            { sourceTag: 'type:proto', onlyDependOnLibsWithTags: [] },
+            // The small gRPC helper lib: contracts only.
+            { sourceTag: 'type:grpc', onlyDependOnLibsWithTags: ['type:proto'] },
+            // Logic libs: other logic libs only, and no gRPC at all.
+            {
+              sourceTag: 'type:lib',
+              onlyDependOnLibsWithTags: ['type:lib'],
+              bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*'],
+            },
+            // Layers inside the libs: compute and io at the bottom, models above compute, algorithms on top.
+            { sourceTag: 'layer:compute', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'layer:io', onlyDependOnLibsWithTags: ['layer:io'] },
+            { sourceTag: 'layer:model', onlyDependOnLibsWithTags: ['layer:compute'] },
+            { sourceTag: 'layer:algorithm', onlyDependOnLibsWithTags: ['layer:compute', 'layer:model', 'layer:io', 'layer:algorithm'] },
+            // Services and tools are adapters: libs, contracts and the gRPC helper; never each other.
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // TensorFlow.js is reached only through libs/tensor (one engine, one backend choice).
+    files: ['libs/**/*.ts', 'services/**/*.ts', 'tools/**/*.ts'],
+    ignores: ['libs/tensor/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: "import { tf } from '@flowprune/tensor' instead" }] }],
+    },
+  },
+];

@@ -1,0 +1,32 @@
+// flowprune-evaluator: accuracy, loss, FLOPs, parameters and compression of stored checkpoints.
+import { Command } from 'commander';
+import { makeClient, runServiceProcess } from '@flowprune/grpc';
+import { DataLoaderServiceClient, EvaluatorServiceService } from '@flowprune/proto';
+import { FileRunStore } from '@flowprune/store';
+import { initBackend } from '@flowprune/tensor';
+import { makeEvaluatorService } from './evaluator-service.js';
+
+const opts = new Command('flowprune-evaluator')
+  .description('Evaluates (pruned) checkpoints over gRPC (flowprune.v1.EvaluatorService)')
+  .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_EVALUATOR_ADDRESS ?? '127.0.0.1:50054')
+  .option('--data-loader <host:port>', 'data-loader address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
+  .option('--store <dir>', 'embedded run store directory', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs')
+  .parse()
+  .opts<{ address: string; dataLoader: string; store: string }>();
+
+const backend = await initBackend();
+await runServiceProcess({
+  name: 'evaluator',
+  address: opts.address,
+  services: [
+    {
+      name: 'flowprune.v1.EvaluatorService',
+      definition: EvaluatorServiceService,
+      implementation: makeEvaluatorService({
+        store: new FileRunStore({ root: opts.store }),
+        dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),
+        backend: backend.name,
+      }),
+    },
+  ],
+});

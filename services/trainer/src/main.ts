@@ -1,0 +1,38 @@
+// flowprune-trainer: owns runs — training, prune rounds through the estimators, fine-tuning.
+import { Command } from 'commander';
+import { makeClient, runServiceProcess } from '@flowprune/grpc';
+import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
+import { FileRunStore } from '@flowprune/store';
+import { initBackend } from '@flowprune/tensor';
+import { EstimatorRegistry } from './estimator-registry.js';
+import { RunManager } from './run-manager.js';
+import { makeTrainerService } from './trainer-service.js';
+
+const opts = new Command('flowprune-trainer')
+  .description('Runs the prune-while-training pipeline over gRPC (flowprune.v1.TrainerService)')
+  .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_TRAINER_ADDRESS ?? '127.0.0.1:50052')
+  .option('--data-loader <host:port>', 'data-loader address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
+  .option('--evaluator <host:port>', 'evaluator address', process.env.FLOWPRUNE_EVALUATOR_ADDRESS ?? '127.0.0.1:50054')
+  .option(
+    '--estimator <host:port...>',
+    'importance-estimator addresses, in priority order (measures are resolved by ListMeasures)',
+    (process.env.FLOWPRUNE_ESTIMATORS ?? '127.0.0.1:50053').split(','),
+  )
+  .option('--store <dir>', 'embedded run store directory', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs')
+  .parse()
+  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string }>();
+
+const backend = await initBackend();
+const runs = new RunManager({
+  store: new FileRunStore({ root: opts.store }),
+  dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),
+  evaluator: makeClient(EvaluatorServiceClient, opts.evaluator),
+  estimators: new EstimatorRegistry(opts.estimator),
+  backend: backend.name,
+});
+await runServiceProcess({
+  name: 'trainer',
+  address: opts.address,
+  services: [{ name: 'flowprune.v1.TrainerService', definition: TrainerServiceService, implementation: makeTrainerService(runs) }],
+  beforeShutdown: () => runs.drain(),
+});
