@@ -1,4 +1,4 @@
-import { tf } from '@flowprune/tensor';
+import { batchNorm2d, batchNorm2dTrain, tf } from '@flowprune/tensor';
 import type { ForwardContext, ParamReader } from './arch/types.js';
 
 export const BN_EPS = 1e-5;
@@ -19,25 +19,19 @@ export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor, stride: number, pa
 /**
  * BatchNorm2d with PyTorch semantics. Eval: running statistics. Train: batch statistics (biased
  * variance for normalising); the batch mean/variance are recorded in ctx.bnStats for the caller's
- * running-stat update. Written as x·scale + shift so gradients are cheap broadcast reductions.
+ * running-stat update. libs/tensor's versions carry closed-form gradients (no tile()).
  */
 export function batchNorm(x: tf.Tensor4D, prefix: string, p: ParamReader, ctx: ForwardContext): tf.Tensor4D {
-  const gamma = p(`${prefix}.weight`);
-  const beta = p(`${prefix}.bias`);
-  if (!ctx.training) {
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(p(`${prefix}.running_var`), BN_EPS)));
-    const shift = tf.sub(beta, tf.mul(p(`${prefix}.running_mean`), scale));
-    return tf.add(tf.mul(x, scale), shift);
-  }
-  const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), [0, 1, 2]) as tf.Tensor1D;
+  const gamma = p(`${prefix}.weight`) as tf.Tensor1D;
+  const beta = p(`${prefix}.bias`) as tf.Tensor1D;
+  if (!ctx.training)
+    return batchNorm2d(x, p(`${prefix}.running_mean`) as tf.Tensor1D, p(`${prefix}.running_var`) as tf.Tensor1D, gamma, beta, BN_EPS);
+  const r = batchNorm2dTrain(x, gamma, beta, BN_EPS);
   if (ctx.bnStats) {
     const [n, h, w] = x.shape;
-    ctx.bnStats.set(prefix, { mean: tf.keep(mean), variance: tf.keep(variance), count: n * h * w });
+    ctx.bnStats.set(prefix, { mean: tf.keep(r.mean), variance: tf.keep(r.variance), count: n * h * w });
   }
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
-  return tf.add(tf.mul(centered, scale), beta);
+  return r.y;
 }
 
 export function linear(x: tf.Tensor2D, prefix: string, p: ParamReader): tf.Tensor2D {

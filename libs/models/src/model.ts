@@ -84,7 +84,9 @@ export class Model {
       }
       if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new WeightsError(`${source}: ${spec.name} must be F32, got ${t.dtype}`);
       const f32 = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
-      vars.set(spec.name, tf.variable(tf.tensor(torchToTf(spec, f32), tfShape(spec)), isTrainable(spec.kind)));
+      const initial = tf.tensor(torchToTf(spec, f32), tfShape(spec));
+      vars.set(spec.name, tf.variable(initial, isTrainable(spec.kind)));
+      initial.dispose(); // the variable holds its own reference to the data
     }
     return new Model(net, vars, nbt);
   }

@@ -5,7 +5,7 @@
 // forward+backward on the cpu backend, the only other place the missing kernels exist.
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
-import { batchNorm2d, batchNorm2dTrain, initBackend, tf } from '@flowprune/tensor';
+import { batchNorm2d, batchNorm2dTrain, initBackend, tf } from '../src/index.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { Model } from '@flowprune/models';
 import { ImportanceEstimatorServiceClient } from '@flowprune/proto';
+import { initBackend } from '@flowprune/tensor';
 
 const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
 let svc: LaunchedService;
@@ -32,8 +34,6 @@ test('Estimate mag_based on inline fixture weights equals the reference values',
   const e = JSON.parse(readFileSync(join(FIXTURES, 'resnet56/expected.json'), 'utf8')) as { num_classes: number; measures: { mag_based: number[][] }; layers: { conv: string }[] };
   const bytes = readFileSync(join(FIXTURES, 'resnet56/weights.safetensors'));
   // The fixture file has no flowprune metadata: wrap it with arch and classes.
-  const { Model } = await import('@flowprune/models');
-  const { initBackend } = await import('@flowprune/tensor');
   await initBackend();
   const model = Model.fromSafeTensors(new Uint8Array(bytes), { arch: 'resnet56', numClasses: e.num_classes });
   const res = await call(client, client.estimate, { model: { safetensors: Buffer.from(model.toSafeTensors()) }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 });

@@ -1,5 +1,7 @@
 // flowprune: the command line of the pruning services.
 import { Command, Option } from 'commander';
+import { parseArch } from '@flowprune/models';
+import { runBench, type BenchOptions } from './bench.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './demo.js';
 
 const program = new Command('flowprune').description('Gradient-flow pruning research on gRPC services (Lubana & Dick, ICLR 2021)');
@@ -22,6 +24,18 @@ program
   .option('--verbose', "show the services' logs", false)
   .action(async (o: DemoOptions) => {
     process.exitCode = await runDemo(o);
+  });
+
+program
+  .command('bench')
+  .description('speed benchmarks, printed as ratios (suites: models, kernels)')
+  .option('--suites <list>', 'comma-separated suites', 'models,kernels')
+  .option('--archs <list>', 'architectures for the model suite', 'vgg13,resnet56')
+  .option('--batch-size <n>', 'batch size', Number, 32)
+  .option('--steps <n>', 'timed steps per architecture and mode', Number, 3)
+  .action(async (o: { suites: string; archs: string; batchSize: number; steps: number }) => {
+    const opts: BenchOptions = { suites: o.suites.split(','), archs: o.archs.split(',').map(parseArch), batchSize: o.batchSize, steps: o.steps };
+    await runBench(opts);
   });
 
 await program.parseAsync();
