@@ -28,10 +28,14 @@ export default [
               bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*'],
             },
             // Layers inside the libs: compute and io at the bottom, models above compute, algorithms on top.
-            { sourceTag: 'layer:compute', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'layer:io', onlyDependOnLibsWithTags: ['layer:io'] },
-            { sourceTag: 'layer:model', onlyDependOnLibsWithTags: ['layer:compute'] },
-            { sourceTag: 'layer:algorithm', onlyDependOnLibsWithTags: ['layer:compute', 'layer:model', 'layer:io', 'layer:algorithm'] },
+            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'layer:compute', onlyDependOnLibsWithTags: ['layer:base'] },
+            { sourceTag: 'layer:io', onlyDependOnLibsWithTags: ['layer:base', 'layer:io'] },
+            { sourceTag: 'layer:model', onlyDependOnLibsWithTags: ['layer:base', 'layer:compute'] },
+            {
+              sourceTag: 'layer:algorithm',
+              onlyDependOnLibsWithTags: ['layer:base', 'layer:compute', 'layer:model', 'layer:io', 'layer:algorithm'],
+            },
             // Services and tools are adapters: libs, contracts and the gRPC helper; never each other.
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },

@@ -5,7 +5,7 @@
 // regardless of sharding, batch size or how many workers produce batches.
 
 import { CIFAR_CHANNELS, CIFAR_SIDE } from './cifar-format.js';
-import { hashSeed, mulberry32, randomInt } from './prng.js';
+import { hashSeed, mulberry32, randomInt } from '@flowprune/common';
 
 export const CROP_PADDING = 4;
 /** Largest crop offset into the padded 40x40 image (inclusive): 40 - 32 = 8. */

@@ -3,7 +3,7 @@
 
 import { augmentChwToHwc, augmentParams, IDENTITY_AUGMENT } from './augment.js';
 import { CIFAR_IMAGE_BYTES } from './cifar-format.js';
-import { hashSeed, mulberry32, randomInt } from './prng.js';
+import { hashSeed, mulberry32, randomInt } from '@flowprune/common';
 
 /** Stream tag so shuffle draws never coincide with augmentation draws for the same seed. */
 const SHUFFLE_STREAM = 0x53485546;

@@ -63,5 +63,4 @@ export {
 } from './batches.js';
 export { NORMALIZE_LUT, normalizeToFloat32 } from './normalize.js';
 export { selectClassBalanced, type ClassBalancedSelection } from './balanced.js';
-export { hashSeed, mix32, mulberry32, randomInt, randomNormal, type Rng } from './prng.js';
 export { DatasetRegistry, detectFormat, parseDatasetSpecs, UnknownDatasetError, type DatasetEntry, type DatasetFormat } from './registry.js';

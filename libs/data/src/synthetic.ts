@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { CIFAR_IMAGE_BYTES, CIFAR_SIDE, type CifarSplit } from './cifar-format.js';
 import { writeCifarDirectory } from './cifar-dir.js';
-import { hashSeed, mulberry32, randomNormal, type Rng } from './prng.js';
+import { hashSeed, mulberry32, randomNormal, type Rng } from '@flowprune/common';
 
 interface ClassStyle {
   angleDeg: number;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { CIFAR_IMAGE_BYTES } from './cifar-format.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '@flowprune/common';
 
 /** A fresh temp directory removed when the test file finishes. */
 export function tempDir(prefix = 'flowprune-data-'): string {

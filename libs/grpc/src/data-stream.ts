@@ -1,4 +1,20 @@
-import type { DataLoaderServiceClient, ImageBatch, StreamBatchesRequest, StreamBatchesResponse } from '@flowprune/proto';
+import { Split, type DataLoaderServiceClient, type ImageBatch, type StreamBatchesRequest, type StreamBatchesResponse } from '@flowprune/proto';
+
+/** The test split in file order, unaugmented, optionally only its first `maxSamples`. */
+export function testSplitRequest(dataset: string, batchSize: number, maxSamples = 0): StreamBatchesRequest {
+  return {
+    dataset: { name: dataset },
+    split: Split.SPLIT_TEST,
+    batchSize,
+    seed: 0,
+    epoch: 0,
+    shuffle: false,
+    augment: false,
+    shardIndex: 0,
+    shardCount: 1,
+    maxSamples,
+  };
+}
 
 /** Batches from a data-loader stream as an async iterable (grpc-js applies flow control). */
 export async function* streamImageBatches(client: DataLoaderServiceClient, req: StreamBatchesRequest): AsyncGenerator<ImageBatch> {

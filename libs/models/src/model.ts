@@ -3,7 +3,7 @@ import { buildNetwork, parseArch } from './arch/index.js';
 import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from './arch/types.js';
 import { isTrainable } from './arch/types.js';
 import { tfShape, tfToTorch, torchToTf } from './layout.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '@flowprune/common';
 import { parseSafeTensors, serializeSafeTensors, type SafeTensor } from './safetensors.js';
 
 /** PyTorch-layout tensors by state_dict name (host memory). */

@@ -1,5 +1,5 @@
 // EvaluatorService: validation → model rebuilt from its checkpoint → libs/training evaluation.
-import { invalidArgument, modelRefBytes, streamImageBatches, unary, type CheckpointReader } from '@flowprune/grpc';
+import { invalidArgument, modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
 import { buildNetwork, countFlops, countMacs, countParameters, Model, stateBytes } from '@flowprune/models';
 import {
   Split,
@@ -28,18 +28,7 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
       const split = req.split === Split.SPLIT_UNSPECIFIED ? Split.SPLIT_TEST : req.split;
       const model = Model.fromSafeTensors(await modelRefBytes(req.model, deps.store), {}, 'model');
       try {
-        const batches = streamImageBatches(deps.dataLoader, {
-          dataset: req.dataset,
-          split,
-          batchSize,
-          seed: 0,
-          epoch: 0,
-          shuffle: false,
-          augment: false,
-          shardIndex: 0,
-          shardCount: 1,
-          maxSamples: req.maxSamples,
-        });
+        const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(req.dataset.name, batchSize, req.maxSamples), split });
         const r = await evaluateModel(model, batches, temperature);
         const base = buildNetwork(model.net.arch, model.net.numClasses);
         return {

@@ -1,6 +1,6 @@
 // Owns the trainer's runs: starts them in the background, persists their records and events,
 // and fans live events out to WatchRun streams.
-import { call, failedPrecondition, invalidArgument, notFound, streamImageBatches } from '@flowprune/grpc';
+import { call, failedPrecondition, invalidArgument, notFound, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
 import { Model } from '@flowprune/models';
 import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient, type RunSpec } from '@flowprune/proto';
 import type { RunStore } from '@flowprune/store';
@@ -123,19 +123,7 @@ export class RunManager {
             shardCount: 1,
             maxSamples: cfg.trainSamples,
           }),
-        testBatches: () =>
-          streamImageBatches(dataLoader, {
-            dataset: { name: cfg.dataset },
-            split: Split.SPLIT_TEST,
-            batchSize: cfg.evalBatchSize,
-            seed: 0,
-            epoch: 0,
-            shuffle: false,
-            augment: false,
-            shardIndex: 0,
-            shardCount: 1,
-            maxSamples: cfg.testSamples,
-          }),
+        testBatches: () => streamImageBatches(dataLoader, testSplitRequest(cfg.dataset, cfg.evalBatchSize, cfg.testSamples)),
         saveCheckpoint: async (model, name) => {
           await store.putCheckpoint(run.id, name, model.toSafeTensors(), { arch: model.net.arch, config: model.net.config as unknown as Record<string, unknown> });
           return name;

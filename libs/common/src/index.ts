@@ -1,0 +1,2 @@
+// Small pure utilities every lib may use (no I/O, no compute backend).
+export * from './prng.js';
