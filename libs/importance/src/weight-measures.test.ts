@@ -24,7 +24,7 @@ function layerRelError(a: number[][], e: number[][]): number {
   return worst;
 }
 
-for (const arch of ['vgg13', 'resnet56']) {
+for (const arch of ['vgg13', 'resnet56', 'mobilenet_v1']) {
   test(`${arch}: weight-only measures equal the fixture values`, { skip: !present && 'no fixtures' }, async () => {
     const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as { num_classes: number; measures: Record<string, number[][]> };
     const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, arch, 'weights.safetensors'))), { arch, numClasses: e.num_classes });

@@ -4,7 +4,7 @@ import { buildNetwork, parseArch } from './arch/index.js';
 import { countFlops, countMacs, countParameters } from './counts.js';
 import { fixturesPresent, readExpected, readSizeTable } from './fixtures.test-util.js';
 
-const implemented = new Set(['vgg13', 'resnet56']);
+const implemented = new Set(['vgg13', 'resnet56', 'mobilenet_v1']);
 
 test('parameter, MAC and ptflops counts equal the fixture README table', { skip: !fixturesPresent && 'no fixtures' }, () => {
   const rows = readSizeTable().filter((r) => implemented.has(r.arch));
@@ -29,4 +29,19 @@ test('filter layers match expected.json layers', { skip: !fixturesPresent && 'no
       assert.equal(l.fanIn, e.layers[i].fan_in);
     });
   }
+});
+
+test('ResNet-18/34 (the paper code\'s extras) have the well-known CIFAR parameter counts and layer counts', () => {
+  // 11,173,962 and 21,282,122 are the widely reported counts of these CIFAR BasicBlock ResNets at 10
+  // classes; 20 and 36 filter layers are what the original pruner iterates over.
+  const r18 = buildNetwork('resnet18', 10);
+  const r34 = buildNetwork('resnet34', 10);
+  assert.equal(countParameters(r18), 11_173_962);
+  assert.equal(countParameters(r34), 21_282_122);
+  assert.equal(r18.filterLayers.length, 20);
+  assert.equal(r34.filterLayers.length, 36);
+  assert.deepEqual(
+    r18.filterLayers.filter((l) => l.conv.includes('shortcut')).map((l) => l.conv),
+    ['layer2.0.shortcut.0.weight', 'layer3.0.shortcut.0.weight', 'layer4.0.shortcut.0.weight'],
+  );
 });

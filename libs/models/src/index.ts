@@ -1,7 +1,8 @@
 export * from './arch/types.js';
 export * from './arch/index.js';
 export { VGG13_CONFIG } from './arch/vgg.js';
-export { resnet56Config } from './arch/resnet-cifar.js';
+export { MOBILENET_V1_CONFIG } from './arch/mobilenet.js';
+export { RESNET18, RESNET34, RESNET56, resnetDefaultConfig, type ResNetFamily } from './arch/resnet.js';
 export * from './counts.js';
 export * from './layout.js';
 export * from './model.js';

@@ -19,19 +19,22 @@ export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor, stride: number, pa
 /**
  * BatchNorm2d with PyTorch semantics. Eval: running statistics. Train: batch statistics (biased
  * variance for normalising); the batch mean/variance are recorded in ctx.bnStats for the caller's
- * running-stat update. libs/tensor's versions carry closed-form gradients (no tile()).
+ * running-stat update. A mask in ctx.masks (by prefix) multiplies the output: pruned ResNet channels.
+ * libs/tensor's versions carry closed-form gradients (no tile()).
  */
 export function batchNorm(x: tf.Tensor4D, prefix: string, p: ParamReader, ctx: ForwardContext): tf.Tensor4D {
   const gamma = p(`${prefix}.weight`) as tf.Tensor1D;
   const beta = p(`${prefix}.bias`) as tf.Tensor1D;
+  const mask = ctx.masks?.get(prefix);
+  const masked = (y: tf.Tensor4D): tf.Tensor4D => (mask ? tf.mul(y, mask) : y);
   if (!ctx.training)
-    return batchNorm2d(x, p(`${prefix}.running_mean`) as tf.Tensor1D, p(`${prefix}.running_var`) as tf.Tensor1D, gamma, beta, BN_EPS);
+    return masked(batchNorm2d(x, p(`${prefix}.running_mean`) as tf.Tensor1D, p(`${prefix}.running_var`) as tf.Tensor1D, gamma, beta, BN_EPS));
   const r = batchNorm2dTrain(x, gamma, beta, BN_EPS);
   if (ctx.bnStats) {
     const [n, h, w] = x.shape;
     ctx.bnStats.set(prefix, { mean: tf.keep(r.mean), variance: tf.keep(r.variance), count: n * h * w });
   }
-  return r.y;
+  return masked(r.y);
 }
 
 export function linear(x: tf.Tensor2D, prefix: string, p: ParamReader): tf.Tensor2D {

@@ -13,7 +13,7 @@ before(async () => {
   await initBackend();
 });
 
-for (const arch of ['vgg13', 'resnet56'] as const) {
+for (const arch of ['vgg13', 'resnet56', 'mobilenet_v1'] as const) {
   test(`${arch}: fixture weights load by PyTorch names and save→load round-trips bit-exactly`, { skip: !fixturesPresent && 'no fixtures' }, () => {
     const bytes = new Uint8Array(readFileSync(join(FIXTURES_DIR, arch, 'weights.safetensors')));
     const original = parseSafeTensors(bytes);

@@ -1,5 +1,5 @@
 // How each state_dict tensor of the current network maps into the pruned one (PRUNING-SPEC §6).
-import type { Network, ResNetCifarConfig, VggConfig, ArchConfig } from '@flowprune/models';
+import type { ArchConfig, MobileNetConfig, Network, ResNetConfig, VggConfig } from '@flowprune/models';
 import type { Selection } from './ranking.js';
 
 /** Index selection along dim 0 (`rows`) and dim 1 (`cols`), then rows set to zero (ResNet masking). */
@@ -16,8 +16,11 @@ export interface SurgeryPlan {
   tensors: Map<string, TensorPlan>;
   /** ResNet: per block ("layer2.0") and projection ("layer2.0.shortcut"), the channels masked this step. */
   masksZeroed?: Record<string, number[]>;
-  /** Remaining channels per filter layer (effective for ResNet). */
-  remaining: number[];
+  /** ResNet: the same, by the BN prefix whose output the mask multiplies. */
+  masks?: Record<string, number[]>;
+  /** Per filter layer, the original channels whose outputs survive (pruned away or masked otherwise);
+   *  a MobileNet depthwise layer keeps its input's. */
+  kept: number[][];
 }
 
 function bnPlan(plan: Map<string, TensorPlan>, prefix: string, p: TensorPlan): void {
@@ -34,45 +37,74 @@ export function vggPlan(net: Network, sel: Selection): SurgeryPlan {
   tensors.set('classifier.weight', { cols: sel.survivors[net.filterLayers.length - 1] });
   let i = 0;
   const config: VggConfig = (net.config as VggConfig).map((v) => (v === 'M' ? 'M' : widths[i++]));
-  return { config, tensors, remaining: widths };
+  return { config, tensors, kept: sel.survivors };
 }
 
 /**
- * ResNet-56: conv1 of every block is pruned physically; the residual stream is never narrowed —
- * removed conv2 and projection-shortcut channels are zeroed and masked instead.
+ * MobileNet-V1: the stem and pointwise layers are pruned by their own counts; a depthwise layer
+ * (and its BN) keeps exactly the survivors of its input (PRUNING-SPEC §6.2).
+ */
+export function mobilenetPlan(net: Network, sel: Selection): SurgeryPlan {
+  const tensors = new Map<string, TensorPlan>();
+  const layers = net.filterLayers;
+  const kept: number[][] = layers.map((_, l) => (l % 2 === 1 ? sel.survivors[l - 1] : sel.survivors[l]));
+  layers.forEach((layer, l) => {
+    if (l === 0) tensors.set(layer.conv, { rows: kept[0] });
+    else if (l % 2 === 1) tensors.set(layer.conv, { rows: kept[l] });
+    else tensors.set(layer.conv, { rows: kept[l], cols: kept[l - 1] });
+    bnPlan(tensors, layer.bn, { rows: kept[l] });
+  });
+  tensors.set('linear.weight', { cols: kept[layers.length - 1] });
+  const widths = kept.map((k) => k.length);
+  const old = net.config as MobileNetConfig;
+  const config: MobileNetConfig = old.map((e, i) => {
+    const w = widths[i === 0 ? 0 : 2 * i];
+    return Array.isArray(e) ? [w, e[1]] : w;
+  });
+  return { config, tensors, kept };
+}
+
+/**
+ * ResNets: conv1 of every block is pruned physically; the residual stream is never narrowed —
+ * removed conv2 and projection-shortcut channels are zeroed and masked instead (PRUNING-SPEC §6.3).
  */
 export function resnetPlan(net: Network, sel: Selection): SurgeryPlan {
   const tensors = new Map<string, TensorPlan>();
   const masksZeroed: Record<string, number[]> = {};
-  const cfg = net.config as ResNetCifarConfig;
-  const physical: ResNetCifarConfig = { ...cfg, l1: [...cfg.l1], l2: [...cfg.l2], l3: [...cfg.l3] };
-  const effective: ResNetCifarConfig = { ...cfg, l1: [...cfg.l1], l2: [...cfg.l2], l3: [...cfg.l3] };
-  const remaining = sel.survivors.map((s) => s.length);
+  const masks: Record<string, number[]> = {};
+  const cfg = net.config as ResNetConfig;
+  const copy = (c: ResNetConfig): ResNetConfig =>
+    Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
+  const physical = copy(cfg);
+  const effective = copy(cfg);
   const layers = net.filterLayers;
   tensors.set(layers[0].conv, {});
   bnPlan(tensors, layers[0].bn, {});
   for (let l = 1; l < layers.length; l++) {
     const layer = layers[l];
-    const m = /^(layer(\d))\.(\d+)\.(conv1|conv2|shortcut\.0)\.weight$/.exec(layer.conv);
+    const m = /^layer(\d+)\.(\d+)\.(conv1|conv2|shortcut\.0)\.weight$/.exec(layer.conv);
     if (!m) throw new Error(`unexpected ResNet layer ${layer.conv}`);
-    const [, stage, , blockStr, kind] = m;
+    const [, stage, blockStr, kind] = m;
     const block = Number(blockStr);
-    const key = `l${stage.slice(5)}` as 'l1' | 'l2' | 'l3';
+    const widths = physical[`l${stage}`] as number[];
+    const effWidths = effective[`l${stage}`] as number[];
     if (kind === 'conv1') {
       tensors.set(layer.conv, { rows: sel.survivors[l] });
       bnPlan(tensors, layer.bn, { rows: sel.survivors[l] });
-      physical[key][2 * block] = effective[key][2 * block] = sel.survivors[l].length;
+      widths[2 * block] = effWidths[2 * block] = sel.survivors[l].length;
     } else if (kind === 'conv2') {
       tensors.set(layer.conv, { cols: sel.survivors[l - 1], zeroRows: sel.removed[l] });
       bnPlan(tensors, layer.bn, { zeroRows: sel.removed[l] });
-      masksZeroed[`${stage}.${block}`] = sel.removed[l];
-      effective[key][2 * block + 1] = sel.survivors[l].length;
+      masksZeroed[`layer${stage}.${block}`] = sel.removed[l];
+      masks[layer.bn] = sel.removed[l];
+      effWidths[2 * block + 1] = sel.survivors[l].length;
     } else {
       tensors.set(layer.conv, { zeroRows: sel.removed[l] });
       bnPlan(tensors, layer.bn, { zeroRows: sel.removed[l] });
-      masksZeroed[`${stage}.${block}.shortcut`] = sel.removed[l];
-      effective[`${key}s` as 'l2s' | 'l3s'] = sel.survivors[l].length;
+      masksZeroed[`layer${stage}.${block}.shortcut`] = sel.removed[l];
+      masks[layer.bn] = sel.removed[l];
+      effective[`l${stage}s`] = sel.survivors[l].length;
     }
   }
-  return { config: physical, effectiveConfig: effective, tensors, masksZeroed, remaining };
+  return { config: physical, effectiveConfig: effective, tensors, masksZeroed, masks, kept: sel.survivors };
 }

@@ -1,7 +1,7 @@
 // One pruning step: rank, select, operate (PRUNING-SPEC §5–6).
 import { buildNetwork, Model, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
-import { resnetPlan, vggPlan, type SurgeryPlan } from './plan.js';
+import { mobilenetPlan, resnetPlan, vggPlan, type SurgeryPlan } from './plan.js';
 import { buildRankingTable, PruneError, rankingRules, selectForPruning, type Selection } from './ranking.js';
 
 export interface PruneStepOptions {
@@ -19,7 +19,9 @@ export interface PruneStepResult {
   plan: SurgeryPlan;
   /** The ratio actually applied to the ranking table (ResNet: 1 − p_cum/100 · B/N_phys). */
   effectiveRatio: number;
-  /** 1 − remaining channels / B (the paper's "Pruned %" / 100). */
+  /** n_l − count_l per filter layer (the paper's "Pruned Architecture" printout). */
+  remaining: number[];
+  /** 1 − surviving channels / B (the paper's "Pruned %" / 100; masked ResNet channels count as gone). */
   prunedFraction: number;
 }
 
@@ -54,24 +56,25 @@ export function pruneStep(model: Model, importance: number[][], opts: PruneStepO
   const rho = effectiveRatio(net, opts);
   const table = buildRankingTable(net, importance, opts.originalWidths);
   const selection = selectForPruning(net, table, rho);
-  const empty = selection.survivors.findIndex((s) => s.length === 0);
+  const rules = rankingRules(net);
+  const plan = rules.resnet ? resnetPlan(net, selection) : rules.mobilenet ? mobilenetPlan(net, selection) : vggPlan(net, selection);
+  const empty = plan.kept.findIndex((s) => s.length === 0);
   if (empty >= 0)
     throw new PruneError(
-      `this step would remove every channel of layer ${empty} (${net.filterLayers[empty].conv}): n_prune = ${selection.nPrune} of ${selection.nEntries} entries exceeds the protected floor; use a smaller ratio or more rounds`,
+      `this step would remove every channel of layer ${empty} (${net.filterLayers[empty].conv}): n_prune = ${selection.nPrune} of ${selection.nEntries} entries exceeds the unprotected entries; use a smaller ratio or more rounds`,
     );
-  const plan = rankingRules(net).resnet ? resnetPlan(net, selection) : vggPlan(net, selection);
   const newNet = buildNetwork(net.arch, net.numClasses, plan.config);
   const pruned = Model.fromStateDict(newNet, applyPlanToStateDict(model.stateDict(), plan.tensors), 'pruned state');
-  if (plan.masksZeroed) {
-    // Masks are rebuilt each step: ones, then zeros for the channels removed in this step.
-    for (const [key, zeroed] of Object.entries(plan.masksZeroed)) {
-      const width = newNet.filterLayers.find((l) => l.bn === (key.endsWith('.shortcut') ? `${key}.1` : `${key}.bn2`))!.outChannels;
-      const mask = new Float32Array(width).fill(1);
-      for (const c of zeroed) mask[c] = 0;
-      if (zeroed.length) pruned.masks.set(key, mask);
-    }
+  // Masks are rebuilt each step: ones, then zeros for the channels removed in this step.
+  for (const [bn, zeroed] of Object.entries(plan.masks ?? {})) {
+    if (zeroed.length === 0) continue;
+    const width = newNet.filterLayers.find((l) => l.bn === bn)!.outChannels;
+    const mask = new Float32Array(width).fill(1);
+    for (const c of zeroed) mask[c] = 0;
+    pruned.masks.set(bn, mask);
   }
   const base = opts.originalWidths.reduce((a, b) => a + b, 0);
-  const prunedFraction = 1 - plan.remaining.reduce((a, b) => a + b, 0) / base;
-  return { model: pruned, selection, plan, effectiveRatio: rho, prunedFraction };
+  const prunedFraction = 1 - plan.kept.reduce((a, k) => a + k.length, 0) / base;
+  const remaining = net.filterLayers.map((l, i) => l.outChannels - selection.counts[i]);
+  return { model: pruned, selection, plan, effectiveRatio: rho, remaining, prunedFraction };
 }

@@ -1,5 +1,5 @@
 // Global ranking and selection of one pruning step (PRUNING-SPEC §5).
-import type { Network } from '@flowprune/models';
+import { isResNet, type Network } from '@flowprune/models';
 
 export const PROTECTED_VALUE = 1e7;
 
@@ -14,21 +14,22 @@ export interface RankingEntry {
 }
 
 /** Which ranking rules apply to a network. */
-export function rankingRules(net: Network): { cap: boolean; resnet: boolean } {
-  const resnet = net.arch === 'resnet56';
-  return { cap: !resnet, resnet };
+export function rankingRules(net: Network): { cap: boolean; resnet: boolean; mobilenet: boolean } {
+  const resnet = isResNet(net.arch);
+  return { cap: !resnet, resnet, mobilenet: net.arch === 'mobilenet_v1' };
 }
 
 /**
- * The ranking table in layer then channel order. ResNet's stem is pinned at 1e7. For VGG (and
- * MobileNet) the k_l = int(0.05·N_l) + 1 highest-index channels of every layer are pinned at 1e7,
- * N_l being the layer's width in the original network (quirk Q1).
+ * The ranking table in layer then channel order. ResNet's stem is pinned at 1e7. MobileNet's
+ * depthwise layer 2b+1 enters as a copy of layer 2b's values (quirk Q2). For VGG and MobileNet the
+ * k_l = int(0.05·N_l) + 1 highest-index channels of every layer are pinned at 1e7, N_l being the
+ * layer's width in the original network (quirk Q1).
  */
 export function buildRankingTable(net: Network, importance: number[][], originalWidths: number[]): RankingEntry[] {
   const rules = rankingRules(net);
   const table: RankingEntry[] = [];
   net.filterLayers.forEach((layer, l) => {
-    const values = importance[l];
+    const values = rules.mobilenet && l % 2 === 1 ? importance[l - 1] : importance[l];
     const n = layer.outChannels;
     const capFrom = rules.cap ? n - (Math.trunc(0.05 * originalWidths[l]) + 1) : n;
     for (let c = 0; c < n; c++) {

@@ -141,7 +141,7 @@ export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<Ru
       kind: 'round',
       round: k,
       prunedFraction: res.prunedFraction,
-      channels: res.plan.remaining,
+      channels: res.plan.kept.map((k) => k.length),
       accuracyBeforeFinetune: ev.accuracy,
       parameters: ev.parameters,
       flops: ev.flops,
@@ -187,8 +187,7 @@ export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<Ru
 /** Channels per filter layer, masked ResNet channels excluded. */
 export function effectiveChannels(model: Model): number[] {
   return model.net.filterLayers.map((l) => {
-    const key = l.bn.endsWith('.bn2') ? l.bn.slice(0, -4) : l.bn.endsWith('.shortcut.1') ? l.bn.slice(0, -2) : '';
-    const mask = key ? model.masks.get(key) : undefined;
+    const mask = model.masks.get(l.bn);
     return mask ? mask.reduce((a, m) => a + (m !== 0 ? 1 : 0), 0) : l.outChannels;
   });
 }

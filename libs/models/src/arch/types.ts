@@ -5,16 +5,14 @@ export const ARCH_NAMES: readonly ArchName[] = ['vgg13', 'mobilenet_v1', 'resnet
 
 /** VGG: widths and 'M' (2x2 max-pool), as the paper's `cfg` lists. */
 export type VggConfig = (number | 'M')[];
-/** ResNet-56 (CIFAR): per stage, the (conv1, conv2) width pairs of its blocks, flattened. */
-export interface ResNetCifarConfig {
-  base: number;
-  l1: number[];
-  l2s: number;
-  l2: number[];
-  l3s: number;
-  l3: number[];
-}
-export type ArchConfig = VggConfig | ResNetCifarConfig;
+/**
+ * ResNets: `base` (stem width); per stage `lN`, the (conv1, conv2) width pairs of its blocks,
+ * flattened; `lNs`, the projection-shortcut width of stages 2.. (the paper's physical config).
+ */
+export type ResNetConfig = Record<string, number | number[]>;
+/** MobileNet-V1: stem width, then 13 pointwise widths; `[w, 2]` marks a stride-2 block. */
+export type MobileNetConfig = (number | [number, number])[];
+export type ArchConfig = VggConfig | ResNetConfig | MobileNetConfig;
 
 export type ParamKind =
   | 'conv'
@@ -65,7 +63,7 @@ export interface ForwardContext {
   training: boolean;
   /** Train mode: batch mean and (biased) variance of every BatchNorm, by prefix, for the running-stat update. */
   bnStats?: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
-  /** ResNet: per-channel masks on residual-branch and shortcut outputs, by block name. */
+  /** Per-channel 0/1 masks multiplying BatchNorm outputs, by BN prefix (ResNet's masked channels). */
   masks?: Map<string, tf.Tensor1D>;
 }
 

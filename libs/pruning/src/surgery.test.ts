@@ -1,0 +1,135 @@
+// Exact surgery: a pruned dense model computes what the unpruned one computes with the removed
+// filters' outputs masked to zero — for every architecture.
+import { strict as assert } from 'node:assert';
+import { before, test } from 'node:test';
+import { mulberry32 } from '@flowprune/common';
+import { ARCH_NAMES, countFlops, countParameters, Model } from '@flowprune/models';
+import { initBackend, tf } from '@flowprune/tensor';
+import { carryMomentum } from './momentum.js';
+import { nextPCumulative } from './schedule.js';
+import { originalWidths, pruneStep } from './prune-step.js';
+import { PROTECTED_VALUE, PruneError } from './ranking.js';
+import { randomImportance, randomModel } from './test-util.js';
+
+before(async () => {
+  await initBackend();
+});
+
+function input(n: number, seed: number): tf.Tensor4D {
+  const rand = mulberry32(seed);
+  return tf.tensor4d(Float32Array.from({ length: n * 32 * 32 * 3 }, () => rand() * 2 - 1), [n, 32, 32, 3]);
+}
+
+/** Masks (by BN prefix) that zero every channel a pruning step removed or masked. */
+function keptMasks(model: Model, kept: number[][]): Map<string, tf.Tensor1D> {
+  return new Map(
+    model.net.filterLayers.map((l, i) => {
+      const m = new Float32Array(l.outChannels);
+      for (const c of kept[i]) m[c] = 1;
+      return [l.bn, tf.tensor1d(m)];
+    }),
+  );
+}
+
+const relMax = (a: Float32Array, b: Float32Array) => {
+  let diff = 0;
+  let scale = 0;
+  a.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs(v - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  });
+  return diff / scale;
+};
+
+for (const arch of ARCH_NAMES) {
+  test(`${arch}: pruned logits equal masked unpruned logits (ratio 0.5)`, () => {
+    const model = randomModel(arch, 10, 11);
+    const ratio = 0.5;
+    const res = pruneStep(model, randomImportance(model, 5), { ratio, pCumulative: nextPCumulative(100, ratio), originalWidths: originalWidths(model.net) });
+    assert.ok(countFlops(res.model.net) < countFlops(model.net), 'FLOPs fall');
+    assert.ok(countParameters(res.model.net) < countParameters(model.net), 'parameters fall');
+    const x = input(2, 3);
+    const masks = keptMasks(model, res.plan.kept);
+    const want = model.forward(x, { training: false, masks });
+    const got = res.model.forward(x);
+    const rel = relMax(got.dataSync() as Float32Array, want.dataSync() as Float32Array);
+    assert.ok(rel <= 1e-4, `${arch}: relative logit difference ${rel}`);
+    // Without the masks the unpruned model differs: the check is not vacuous.
+    const plain = model.forward(x);
+    assert.ok(relMax(plain.dataSync() as Float32Array, want.dataSync() as Float32Array) > 1e-3, 'masking changes the logits');
+    tf.dispose([x, want, got, plain, ...masks.values()]);
+    // The pruned checkpoint reloads into the same network (config travels in the metadata).
+    const reloaded = Model.fromSafeTensors(res.model.toSafeTensors());
+    assert.deepEqual(reloaded.net.config, res.model.net.config);
+    reloaded.dispose();
+    res.model.dispose();
+    model.dispose();
+  });
+}
+
+test('ratio 0 leaves the network unchanged', () => {
+  const model = randomModel('vgg13', 10, 1);
+  const res = pruneStep(model, randomImportance(model, 2), { ratio: 0, pCumulative: 100, originalWidths: originalWidths(model.net) });
+  assert.deepEqual(res.model.net.config, model.net.config);
+  assert.equal(res.selection.nPrune, 0);
+  const x = input(1, 4);
+  assert.deepEqual(Array.from(res.model.forward(x).dataSync()), Array.from(model.forward(x).dataSync()));
+  res.model.dispose();
+  model.dispose();
+});
+
+test('the 95 % cap keeps the highest-index channels whatever their importance', () => {
+  const model = randomModel('vgg13', 10, 1);
+  // Highest-index channels are the least important: without the cap they would go first.
+  const imp = model.net.filterLayers.map((l) => Array.from({ length: l.outChannels }, (_, c) => -c));
+  const res = pruneStep(model, imp, { ratio: 0.5, pCumulative: 50, originalWidths: originalWidths(model.net) });
+  model.net.filterLayers.forEach((l, i) => {
+    const k = Math.trunc(0.05 * l.outChannels) + 1;
+    for (let c = l.outChannels - k; c < l.outChannels; c++) assert.ok(res.plan.kept[i].includes(c), `layer ${i} keeps protected channel ${c}`);
+  });
+  res.model.dispose();
+  model.dispose();
+});
+
+test('a step that would empty a layer is rejected with a clear error (VGG, 95 % in one round)', () => {
+  const model = randomModel('vgg13', 10, 1);
+  assert.throws(
+    () => pruneStep(model, randomImportance(model, 3), { ratio: 0.95, pCumulative: 5, originalWidths: originalWidths(model.net) }),
+    (e: Error) => e instanceof PruneError && /remove every channel of layer 0 \(features\.0\.weight\)/.test(e.message),
+  );
+  model.dispose();
+});
+
+test('ResNet keeps the most important channel of a layer the ranking would empty', () => {
+  const model = randomModel('resnet56', 10, 1);
+  const imp = randomImportance(model, 4).map((v) => v.map((x) => x + 10));
+  imp[5] = imp[5].map((_, c) => (c === 7 ? 1 : 0)); // layer 5 (layer1.2.conv1) is least important; channel 7 the best of it
+  const res = pruneStep(model, imp, { ratio: 0.05, pCumulative: 95, originalWidths: originalWidths(model.net) });
+  assert.equal(res.selection.counts[5], 15);
+  assert.deepEqual(res.plan.kept[5], [7]);
+  assert.equal(res.selection.counts[0], 0, 'the stem is never pruned');
+  assert.ok(imp[0].every((v) => v < PROTECTED_VALUE));
+  res.model.dispose();
+  model.dispose();
+});
+
+test('momentum buffers are carried over restricted like their parameters', () => {
+  for (const arch of ['vgg13', 'mobilenet_v1', 'resnet56'] as const) {
+    const model = randomModel(arch, 10, 2);
+    const res = pruneStep(model, randomImportance(model, 9), { ratio: 0.3, pCumulative: 70, originalWidths: originalWidths(model.net) });
+    // Use the weights themselves as "buffers": the carried buffer must equal the pruned weight,
+    // except where surgery zeroed masked ResNet rows (their momentum is kept, quirk Q6).
+    const buffers = new Map([...model.vars].filter(([, v]) => v.trainable).map(([k, v]) => [k, v as tf.Tensor]));
+    const carried = carryMomentum(buffers, model, res.model, res.plan);
+    assert.equal(carried.size, buffers.size);
+    for (const [name, buf] of carried) {
+      const w = res.model.vars.get(name)!;
+      assert.deepEqual(buf.shape, w.shape, `${arch} ${name} shape`);
+      const zeroed = res.plan.tensors.get(name)?.zeroRows?.length;
+      if (!zeroed) assert.deepEqual(Array.from(buf.dataSync()), Array.from(w.dataSync()), `${arch} ${name}`);
+    }
+    tf.dispose([...carried.values()]);
+    res.model.dispose();
+    model.dispose();
+  }
+});

@@ -1,0 +1,84 @@
+// The fixtures' selection_examples reproduced through `flowprune prune` (a real CLI process).
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '@flowprune/grpc';
+import { parseSafeTensors } from '@flowprune/models';
+import { reportPath } from './prune.js';
+
+const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
+const present = existsSync(join(FIXTURES, 'README.md'));
+
+interface Example {
+  name: string;
+  ratio: number;
+  n_entries: number;
+  n_prune: number;
+  prune_counts: number[];
+  remaining: number[];
+  survivors: number[][];
+  pruned_config: unknown;
+  effective_config?: unknown;
+  masks_zeroed?: Record<string, number[]>;
+  pruned_checksums: Record<string, [number[], number, number]>;
+}
+
+const archs = present ? ['vgg13', 'mobilenet_v1', 'resnet56'].filter((a) => existsSync(join(FIXTURES, a, 'expected.json'))) : [];
+
+for (const arch of archs) {
+  test(`${arch}: flowprune prune reproduces every selection example`, () => {
+    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
+      num_classes: number;
+      measures: { mag_based: number[][] };
+      selection_examples: Example[];
+    };
+    const dir = tempDir('prune-cli');
+    const imp = join(dir, 'imp.json');
+    writeFileSync(imp, JSON.stringify({ mag_based: e.measures.mag_based.map((v) => v.map(Math.fround)) }));
+    for (const ex of e.selection_examples) {
+      const out = join(dir, `${ex.name}.safetensors`);
+      const args = ['--arch', arch, '--num-classes', String(e.num_classes), '--weights', join(FIXTURES, arch, 'weights.safetensors')];
+      const r = spawnSync(process.execPath, [CLI, 'prune', ...args, '--importance', imp, '--ratio', String(ex.ratio), '--out', out], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /before.*after/);
+      const rep = JSON.parse(readFileSync(reportPath(out), 'utf8')) as Example;
+      assert.equal(rep.n_entries, ex.n_entries);
+      assert.equal(rep.n_prune, ex.n_prune, `${ex.name} n_prune`);
+      assert.deepEqual(rep.prune_counts, ex.prune_counts, `${ex.name} counts`);
+      assert.deepEqual(rep.remaining, ex.remaining, `${ex.name} remaining`);
+      assert.deepEqual(rep.survivors, ex.survivors, `${ex.name} survivors`);
+      assert.deepEqual(rep.pruned_config, ex.pruned_config, `${ex.name} config`);
+      if (ex.effective_config) assert.deepEqual(rep.effective_config, ex.effective_config);
+      if (ex.masks_zeroed) assert.deepEqual(rep.masks_zeroed, ex.masks_zeroed);
+      // The checkpoint itself: shapes and sums of every floating tensor.
+      const file = parseSafeTensors(new Uint8Array(readFileSync(out)));
+      assert.deepEqual(JSON.parse(file.metadata.config), ex.pruned_config);
+      for (const [name, [shape, sum, abs]] of Object.entries(ex.pruned_checksums)) {
+        const t = file.tensors.get(name);
+        assert.ok(t, `${ex.name}: ${name} in the checkpoint`);
+        assert.deepEqual(t.shape, shape, `${ex.name} ${name} shape`);
+        let s = 0;
+        let a = 0;
+        for (const v of t.data as Float32Array) {
+          s += v;
+          a += Math.abs(v);
+        }
+        assert.ok(Math.abs(s - sum) <= 1e-6 * abs && Math.abs(a - abs) <= 1e-6 * abs, `${ex.name} ${name}: ${s}/${a} vs ${sum}/${abs}`);
+      }
+    }
+  });
+}
+
+test('bad input: the error names the flag and the fix', () => {
+  const dir = tempDir('prune-bad');
+  const imp = join(dir, 'imp.json');
+  writeFileSync(imp, JSON.stringify({ a: [[1]], b: [[2]] }));
+  const r = spawnSync(process.execPath, [CLI, 'prune', '--arch', 'vgg13', '--num-classes', '10', '--weights', imp, '--importance', imp, '--ratio', '0.5', '--out', join(dir, 'o.safetensors')], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /holds 2 measures \(a, b\); pick one with --measure/);
+  const r2 = spawnSync(process.execPath, [CLI, 'prune', '--arch', 'alexnet', '--num-classes', '10', '--weights', imp, '--importance', imp, '--ratio', '0.5', '--out', join(dir, 'o.safetensors')], { encoding: 'utf8' });
+  assert.match(r2.stderr, /unknown architecture "alexnet"; choose one of vgg13/);
+});
