@@ -1,7 +1,7 @@
 // The paper's prune+train pipeline (PRUNING-SPEC §9), with every outside dependency as a port so
 // the trainer service can wire gRPC clients and a store to it.
 import { buildNetwork, countFlops, countParameters, Model, stateBytes } from '@flowprune/models';
-import { defaultRatios, nextPCumulative, originalWidths, pruneStep, thresholdRatios } from '@flowprune/pruning';
+import { carryMomentum, defaultRatios, nextPCumulative, originalWidths, pruneStep, thresholdRatios } from '@flowprune/pruning';
 import type { PixelBatch } from './batch.js';
 import { evaluateModel } from './evaluate.js';
 import type { Phase, RunEventBody, RunSummaryData } from './events.js';
@@ -130,10 +130,12 @@ export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<Ru
     checkCancel();
     const est = await timed('estimate', `${cfg.measure} round ${k}`, () => ports.estimate(trained, k, epoch));
     const res = await timed('prune', `round ${k} ratio ${ratio.toFixed(4)}`, async () => pruneStep(model, est.scores, { ratio, pCumulative, originalWidths: widths0 }));
+    const next = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+    if (cfg.preserveMomentum) for (const [k, v] of carryMomentum(opt.buffers, model, res.model, res.plan)) next.buffers.set(k, v);
     model.dispose();
     opt.dispose();
     model = res.model;
-    opt = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+    opt = next;
     const name = await timed('checkpoint', `round ${k} pruned`, () => ports.saveCheckpoint(model, `round${k}-pruned`));
     const ev = await timed('evaluate', `round ${k} pruned`, () => ports.evaluateCheckpoint(name));
     accAfterPruning = ev.accuracy;

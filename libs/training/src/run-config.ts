@@ -31,6 +31,8 @@ export interface RunConfig {
   trainSamples: number;
   testSamples: number;
   augment: boolean;
+  /** Carry SGD momentum across pruning steps (the paper's preserve_moment). */
+  preserveMomentum: boolean;
 }
 
 export const PAPER_SCHEDULE: LrPhase[] = [
@@ -79,6 +81,7 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     trainSamples: input.trainSamples ?? 0,
     testSamples: input.testSamples ?? 0,
     augment: input.augment ?? true,
+    preserveMomentum: input.preserveMomentum ?? false,
   };
   if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 2) throw new RunConfigError('num_classes', `must be ≥ 2, got ${cfg.numClasses}`);
   if (!(cfg.temperature > 0)) throw new RunConfigError('temperature', `must be > 0, got ${cfg.temperature}`);

@@ -64,6 +64,7 @@ export class RunManager {
         trainSamples: spec.trainSamples,
         testSamples: spec.testSamples,
         augment: spec.augment,
+        preserveMomentum: spec.preserveMomentum,
       });
     } catch (e) {
       if (e instanceof RunConfigError) throw invalidArgument(`spec.${e.field}`, e.message.slice(e.field.length + 2));

@@ -63,6 +63,7 @@ const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   trainSamples: 0,
   testSamples: 0,
   augment: true,
+  preserveMomentum: true,
   ...over,
 });
 

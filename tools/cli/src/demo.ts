@@ -93,6 +93,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       trainSamples: 0,
       testSamples: 0,
       augment: true,
+      preserveMomentum: false,
     };
     const { runId } = await call(trainer, trainer.startRun, { spec });
     const res = await watchRun(trainer, runId);

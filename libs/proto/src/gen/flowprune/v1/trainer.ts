@@ -74,7 +74,11 @@ export interface RunSpec {
   trainSamples: number;
   testSamples: number;
   /** Randomly crop and flip training images (the paper does; default true). */
-  augment?: boolean | undefined;
+  augment?:
+    | boolean
+    | undefined;
+  /** Carry SGD momentum buffers across pruning steps, restricted like their parameters. */
+  preserveMomentum: boolean;
 }
 
 export interface RunSpec_MeasureParamsEntry {
@@ -298,6 +302,7 @@ function createBaseRunSpec(): RunSpec {
     trainSamples: 0,
     testSamples: 0,
     augment: undefined,
+    preserveMomentum: false,
   };
 }
 
@@ -375,6 +380,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.augment !== undefined) {
       writer.uint32(184).bool(message.augment);
+    }
+    if (message.preserveMomentum !== false) {
+      writer.uint32(192).bool(message.preserveMomentum);
     }
     return writer;
   },
@@ -589,6 +597,14 @@ export const RunSpec: MessageFns<RunSpec> = {
             message.augment = reader.bool();
             continue;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.preserveMomentum = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -700,6 +716,11 @@ export const RunSpec: MessageFns<RunSpec> = {
         ? globalThis.Number(object.test_samples)
         : 0,
       augment: isSet(object.augment) ? globalThis.Boolean(object.augment) : undefined,
+      preserveMomentum: isSet(object.preserveMomentum)
+        ? globalThis.Boolean(object.preserveMomentum)
+        : isSet(object.preserve_momentum)
+        ? globalThis.Boolean(object.preserve_momentum)
+        : false,
     };
   },
 
@@ -779,6 +800,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.augment !== undefined) {
       obj.augment = message.augment;
+    }
+    if (message.preserveMomentum !== false) {
+      obj.preserveMomentum = message.preserveMomentum;
     }
     return obj;
   },
