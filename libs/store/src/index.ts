@@ -20,3 +20,5 @@ export {
   validateEpochStat,
   validateRound,
 } from './record.js';
+export { MongoRunStore, createMongoRunStore, type MongoRunStoreOptions } from './mongo-run-store.js';
+export { openRunStore } from './open-store.js';

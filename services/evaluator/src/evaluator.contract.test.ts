@@ -1,11 +1,13 @@
 // Contract test: the generated client against real evaluator and data-loader processes.
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
 import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
 import { buildNetwork, countFlops, countParameters, Model } from '@flowprune/models';
+import { nextPCumulative, originalWidths, pruneStep, thresholdRatios } from '@flowprune/pruning';
 import { EvaluatorServiceClient, Split } from '@flowprune/proto';
 import { FileRunStore } from '@flowprune/store';
 import { initBackend } from '@flowprune/tensor';
@@ -57,4 +59,38 @@ test('bad requests name the field; the service stays up', async () => {
   await assert.rejects(call(client, client.evaluate, { ...base, dataset: { name: 'other' }, model: { checkpoint: { runId, name: 'init' } } }), (e: ServiceError) => /unknown dataset "other"/.test(e.details));
   const r = await call(client, client.evaluate, { ...base, maxSamples: 16, dataset: { name: 'syn' }, model: { checkpoint: { runId, name: 'init' } } });
   assert.equal(r.samples, 16);
+});
+
+const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+
+test('FLOPs, parameters and compression ratio of the fixture models equal the reference numbers', { skip: !existsSync(join(FIXTURES, 'README.md')) && 'no fixtures' }, async () => {
+  for (const arch of ['vgg13', 'mobilenet_v1', 'resnet56']) {
+    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
+      num_classes: number;
+      param_count: number;
+      flops_ptflops_0_6_2: number;
+      measures: { mag_based: number[][] };
+      selection_examples: { thresholds?: number[]; pruned_checksums: Record<string, [number[], number, number]> }[];
+    };
+    const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, arch, 'weights.safetensors'))), { arch, numClasses: e.num_classes });
+    const ask = (m: Model) =>
+      call(client, client.evaluate, { model: { safetensors: Buffer.from(m.toSafeTensors()) }, dataset: { name: 'syn' }, split: Split.SPLIT_TEST, batchSize: 10, temperature: 5, maxSamples: 10 });
+    const base = await ask(model);
+    assert.equal(base.flops, e.flops_ptflops_0_6_2, `${arch} FLOPs`);
+    assert.equal(base.parameters, e.param_count, `${arch} parameters`);
+    assert.equal(base.compressionRatio, 1);
+    // Compression of the fixture's thresholds=[90] pruning: the paper's byte ratio, with the pruned
+    // bytes taken from the reference's own pruned tensor shapes (4 bytes a float, 8 per BN counter).
+    const ex = e.selection_examples.find((x) => x.thresholds)!;
+    const ratio = thresholdRatios(ex.thresholds!)[0];
+    const res = pruneStep(model, e.measures.mag_based.map((v) => v.map(Math.fround)), { ratio, pCumulative: nextPCumulative(100, ratio), originalWidths: originalWidths(model.net) });
+    const bnCount = model.net.filterLayers.length;
+    const refPrunedBytes = Object.values(ex.pruned_checksums).reduce((a, [shape]) => a + 4 * shape.reduce((x, y) => x * y, 1), 0) + 8 * bnCount;
+    const refBaseBytes = model.net.params.reduce((a, p) => a + (p.kind === 'bn_num_batches_tracked' ? 8 : 4 * p.shape.reduce((x, y) => x * y, 1)), 0);
+    const pruned = await ask(res.model);
+    assert.ok(Math.abs(pruned.compressionRatio - refBaseBytes / refPrunedBytes) < 1e-12, `${arch} compression ${pruned.compressionRatio} vs ${refBaseBytes / refPrunedBytes}`);
+    assert.ok(pruned.compressionRatio > 1.5);
+    res.model.dispose();
+    model.dispose();
+  }
 });

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { makeClient, runServiceProcess } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceService } from '@flowprune/proto';
-import { FileRunStore } from '@flowprune/store';
+import { openRunStore } from '@flowprune/store';
 import { initBackend } from '@flowprune/tensor';
 import { makeEvaluatorService } from './evaluator-service.js';
 
@@ -10,7 +10,7 @@ const opts = new Command('flowprune-evaluator')
   .description('Evaluates (pruned) checkpoints over gRPC (flowprune.v1.EvaluatorService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_EVALUATOR_ADDRESS ?? '127.0.0.1:50054')
   .option('--data-loader <host:port>', 'data-loader address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
-  .option('--store <dir>', 'embedded run store directory', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs')
+  .option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs')
   .parse()
   .opts<{ address: string; dataLoader: string; store: string }>();
 
@@ -23,7 +23,7 @@ await runServiceProcess({
       name: 'flowprune.v1.EvaluatorService',
       definition: EvaluatorServiceService,
       implementation: makeEvaluatorService({
-        store: new FileRunStore({ root: opts.store }),
+        store: openRunStore(opts.store),
         dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),
         backend: backend.name,
       }),

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { makeClient, runServiceProcess } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
-import { FileRunStore } from '@flowprune/store';
+import { openRunStore } from '@flowprune/store';
 import { initBackend } from '@flowprune/tensor';
 import { EstimatorRegistry } from './estimator-registry.js';
 import { RunManager } from './run-manager.js';
@@ -18,13 +18,13 @@ const opts = new Command('flowprune-trainer')
     'importance-estimator addresses, in priority order (measures are resolved by ListMeasures)',
     (process.env.FLOWPRUNE_ESTIMATORS ?? '127.0.0.1:50053').split(','),
   )
-  .option('--store <dir>', 'embedded run store directory', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs')
+  .option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs')
   .parse()
   .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string }>();
 
 const backend = await initBackend();
 const runs = new RunManager({
-  store: new FileRunStore({ root: opts.store }),
+  store: openRunStore(opts.store),
   dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),
   evaluator: makeClient(EvaluatorServiceClient, opts.evaluator),
   estimators: new EstimatorRegistry(opts.estimator),

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { renderReport } from '@flowprune/report';
+import { compareRuns, listRunsTable, loadRuns, showRun, toFilter, type RunsFilterOptions } from '../runs.js';
+import { closeStore, DEFAULT_STORE, storeFrom } from '../store-option.js';
+
+const storeOpt = ['--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', DEFAULT_STORE] as const;
+
+export function registerRuns(program: Command): void {
+  const runs = program.command('runs').description('list, show and compare stored runs');
+  runs
+    .command('ls')
+    .description('runs in the store, oldest first')
+    .option(...storeOpt)
+    .option('--model <arch>')
+    .option('--measure <name>')
+    .option('--ratio <fraction>', 'prune ratio, e.g. 0.5', Number)
+    .option('--seed <n>', 'seed', Number)
+    .option('--status <list>', 'e.g. completed,failed')
+    .action(async (o: RunsFilterOptions & { store: string }) => {
+      const store = storeFrom(o.store);
+      try {
+        console.log(await listRunsTable(store, toFilter(o)));
+      } finally {
+        await closeStore(store);
+      }
+    });
+  runs
+    .command('show <run>')
+    .description('one run: spec, per-epoch stats, rounds, checkpoints, summary')
+    .option(...storeOpt)
+    .action(async (id: string, o: { store: string }) => {
+      const store = storeFrom(o.store);
+      try {
+        console.log(await showRun(store, id));
+      } finally {
+        await closeStore(store);
+      }
+    });
+  runs
+    .command('compare <runs...>')
+    .description('runs side by side')
+    .option(...storeOpt)
+    .action(async (ids: string[], o: { store: string }) => {
+      const store = storeFrom(o.store);
+      try {
+        console.log(await compareRuns(store, ids));
+      } finally {
+        await closeStore(store);
+      }
+    });
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report <runs...>')
+    .description('an HTML report with plots (accuracy per epoch, channels per round, accuracy vs FLOPs), viewable offline')
+    .option(...storeOpt)
+    .option('--out <file>', 'output HTML file', 'report.html')
+    .option('--title <text>', 'report title', 'flowprune report')
+    .action(async (ids: string[], o: { store: string; out: string; title: string }) => {
+      const store = storeFrom(o.store);
+      try {
+        writeFileSync(o.out, renderReport(await loadRuns(store, ids), o.title));
+        console.log(`wrote ${o.out} (${ids.length} run(s))`);
+      } finally {
+        await closeStore(store);
+      }
+    });
+}

@@ -1,0 +1,16 @@
+import { join } from 'node:path';
+import { openRunStore, type RunStore } from '@flowprune/store';
+import { WORKSPACE } from './paths.js';
+
+/** --store: a directory (embedded store, default ./runs of the workspace) or a mongodb:// URI. */
+export const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? join(WORKSPACE, 'runs');
+
+export function storeFrom(location: string | undefined): RunStore {
+  return openRunStore(location ?? DEFAULT_STORE);
+}
+
+/** Closes a MongoDB client so the CLI can exit; the file store holds nothing open. */
+export async function closeStore(store: RunStore): Promise<void> {
+  const closable = store as RunStore & { close?: () => Promise<void> };
+  await closable.close?.();
+}
