@@ -25,9 +25,18 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.FLOWPRUNE_TEST_CONCURRENCY ?? '2';
+// OpenTelemetry is off in tests unless asked for (OTEL_SDK_DISABLED=false); the tracing tests turn
+// it on for the processes they start.
+// Test files run `concurrency` at a time: one compute thread each for the native backend, so they
+// do not oversubscribe the cores (its kernel tests set their own threads to exercise the parallel paths).
+const env = {
+  ...process.env,
+  OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'true',
+  FLOWPRUNE_THREADS: process.env.FLOWPRUNE_THREADS ?? (Number(concurrency) > 1 ? '1' : ''),
+};
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...passThrough, ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env },
 );
 process.exit(res.status ?? 1);

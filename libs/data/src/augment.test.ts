@@ -85,4 +85,23 @@ describe('augmentation: pad 4 + random 32x32 crop + horizontal flip', () => {
     for (const c of [...tops, ...lefts]) assert.ok(Math.abs(c - n / 9) < n / 9 * 0.1, `bucket count ${c}`);
     assert.ok(Math.abs(flips / n - 0.5) < 0.02, `flip rate ${flips / n}`);
   });
+
+  it('matches a per-pixel reference for every crop offset and flip', () => {
+    // The obvious formulation: padded[y][x] = 0 outside the image; out = flip(padded[top.., left..]).
+    const reference = (img: Uint8Array, p: AugmentParams): Uint8Array => {
+      const out = new Uint8Array(3072);
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++)
+          for (let c = 0; c < 3; c++) {
+            const py = y + p.top - 4;
+            const px = (p.flip ? 31 - x : x) + p.left - 4;
+            out[(y * 32 + x) * 3 + c] = py < 0 || py > 31 || px < 0 || px > 31 ? 0 : img[c * PLANE + py * 32 + px];
+          }
+      return out;
+    };
+    const img = Uint8Array.from({ length: 3072 }, (_, i) => 1 + ((i * 131) % 255)); // no zeros, so padding shows
+    for (let top = 0; top <= 8; top++)
+      for (let left = 0; left <= 8; left++)
+        for (const flip of [false, true]) assert.deepEqual(apply(img, { top, left, flip }), reference(img, { top, left, flip }), `${top} ${left} ${flip}`);
+  });
 });

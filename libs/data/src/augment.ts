@@ -41,6 +41,8 @@ const PLANE = CIFAR_SIDE * CIFAR_SIDE;
 /**
  * Reads one CHW image from `src` at `srcOffset`, applies pad+crop+flip and writes HWC into `dst`
  * at `dstOffset`. Pixels that come from the padding are 0, like torchvision's default fill.
+ * Works row by row with the in-image column range precomputed, so the inner loop has no bounds
+ * tests (it is the data-loader's hottest loop).
  */
 export function augmentChwToHwc(
   src: Uint8Array,
@@ -51,23 +53,34 @@ export function augmentChwToHwc(
 ): void {
   const dy = params.top - CROP_PADDING;
   const dx = params.left - CROP_PADDING;
+  const rowBytes = CIFAR_SIDE * CIFAR_CHANNELS;
+  // Output columns x whose source column lies inside the image: without flip sx = x + dx, with
+  // flip (applied after the crop) sx = 31 - x + dx.
+  const x0 = params.flip ? Math.max(0, dx) : Math.max(0, -dx);
+  const x1 = params.flip ? Math.min(CIFAR_SIDE, CIFAR_SIDE + dx) : Math.min(CIFAR_SIDE, CIFAR_SIDE - dx);
   for (let y = 0; y < CIFAR_SIDE; y++) {
     const sy = y + dy;
-    const rowOut = dstOffset + y * CIFAR_SIDE * CIFAR_CHANNELS;
-    for (let x = 0; x < CIFAR_SIDE; x++) {
-      // Flip is applied after the crop: output column x shows crop column 31 - x.
-      const cx = params.flip ? CIFAR_SIDE - 1 - x : x;
-      const sx = cx + dx;
-      const o = rowOut + x * CIFAR_CHANNELS;
-      if (sy < 0 || sy >= CIFAR_SIDE || sx < 0 || sx >= CIFAR_SIDE) {
-        dst[o] = 0;
-        dst[o + 1] = 0;
-        dst[o + 2] = 0;
-      } else {
-        const s = srcOffset + sy * CIFAR_SIDE + sx;
-        dst[o] = src[s];
-        dst[o + 1] = src[s + PLANE];
-        dst[o + 2] = src[s + 2 * PLANE];
+    const rowOut = dstOffset + y * rowBytes;
+    if (sy < 0 || sy >= CIFAR_SIDE) {
+      dst.fill(0, rowOut, rowOut + rowBytes);
+      continue;
+    }
+    if (x0 > 0) dst.fill(0, rowOut, rowOut + x0 * CIFAR_CHANNELS);
+    if (x1 < CIFAR_SIDE) dst.fill(0, rowOut + x1 * CIFAR_CHANNELS, rowOut + rowBytes);
+    const r = srcOffset + sy * CIFAR_SIDE;
+    const g = r + PLANE;
+    const b = g + PLANE;
+    if (params.flip) {
+      for (let x = x0, o = rowOut + x0 * CIFAR_CHANNELS, sx = CIFAR_SIDE - 1 - x0 + dx; x < x1; x++, o += 3, sx--) {
+        dst[o] = src[r + sx];
+        dst[o + 1] = src[g + sx];
+        dst[o + 2] = src[b + sx];
+      }
+    } else {
+      for (let x = x0, o = rowOut + x0 * CIFAR_CHANNELS, sx = x0 + dx; x < x1; x++, o += 3, sx++) {
+        dst[o] = src[r + sx];
+        dst[o + 1] = src[g + sx];
+        dst[o + 2] = src[b + sx];
       }
     }
   }

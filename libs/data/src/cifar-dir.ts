@@ -1,7 +1,7 @@
 // Reads and writes whole CIFAR directories as distributed in the "binary version" archives:
 // cifar-10-batches-bin/ and cifar-100-binary/.
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCifarBinary, writeCifarBinary } from './cifar-binary.js';
 import {
@@ -12,6 +12,7 @@ import {
   cifarDefaultClasses,
   cifarDisplayName,
 } from './cifar-format.js';
+import { checkFilesPresent } from './dataset-files.js';
 import { DataError } from './errors.js';
 
 export interface CifarDirectoryLayout {
@@ -64,7 +65,7 @@ export function readCifarDirectory(dir: string, options: ReadCifarDirectoryOptio
   const { variant } = options;
   const numClasses = options.numClasses ?? cifarDefaultClasses(variant);
   const layout = cifarLayout(variant);
-  checkFilesPresent(dir, variant, layout);
+  checkLayoutFiles(dir, variant, layout);
 
   const read = (name: string): CifarSplit => readCifarBinary(join(dir, name), { variant, numClasses });
   const train = concatSplits(layout.train.map(read), variant);
@@ -86,22 +87,9 @@ export function readCifar100Directory(dir: string, numClasses?: number): CifarDa
 }
 
 /** Checks every expected file up front so one error lists all that is missing. */
-function checkFilesPresent(dir: string, variant: CifarVariant, layout: CifarDirectoryLayout): void {
-  const expected = [...layout.train, ...layout.test, layout.classNames, ...(layout.coarseClassNames ? [layout.coarseClassNames] : [])];
-  const name = cifarDisplayName(variant);
-  const dirOk = existsSync(dir) && statSync(dir).isDirectory();
-  const missing = dirOk ? expected.filter((f) => !existsSync(join(dir, f))) : expected;
-  if (missing.length === 0) return;
-  const nested = join(dir, layout.archiveFolder);
-  const hint = existsSync(nested)
-    ? ` It contains ${layout.archiveFolder}/ — point at ${nested} instead.`
-    : ` Download the binary version of ${name} and extract it (it unpacks to ${layout.archiveFolder}/), ` +
-      `or generate synthetic data into this folder.`;
-  const what = dirOk ? `is missing ${missing.join(', ')}` : 'does not exist or is not a directory';
-  throw new DataError(`${name} directory ${dir} ${what}; expected files: ${expected.join(', ')}.${hint}`, {
-    file: dirOk ? join(dir, missing[0]) : dir,
-    field: 'missing',
-  });
+function checkLayoutFiles(dir: string, variant: CifarVariant, layout: CifarDirectoryLayout): void {
+  const files = [...layout.train, ...layout.test, layout.classNames, ...(layout.coarseClassNames ? [layout.coarseClassNames] : [])];
+  checkFilesPresent(dir, { name: cifarDisplayName(variant), version: 'binary', files, archiveFolder: layout.archiveFolder });
 }
 
 /** Class-name files have one name per line; the official ones end with blank lines. */

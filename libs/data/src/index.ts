@@ -1,5 +1,6 @@
-// @flowprune/data: CIFAR binary I/O, synthetic CIFAR-10, deterministic batching/augmentation and
-// sample selection. Plain Node + TypeScript; no gRPC or TensorFlow here.
+// @flowprune/data: CIFAR binary and python-pickle I/O, image folders, dataset download, synthetic
+// CIFAR-10, deterministic batching/augmentation and sample selection. Plain Node + TypeScript; no
+// gRPC or TensorFlow here.
 
 export { DataError, IN_MEMORY, type DataErrorLocation } from './errors.js';
 export {
@@ -31,6 +32,31 @@ export {
   type WriteCifarDirectoryInput,
 } from './cifar-dir.js';
 export {
+  CIFAR100_PYTHON_LAYOUT,
+  CIFAR10_PYTHON_LAYOUT,
+  cifarBatchDict,
+  cifarPythonLayout,
+  decodeCifarPickle,
+  encodeCifarPickle,
+  readCifarPickle,
+  readCifarPythonDirectory,
+  writeCifarPythonDirectory,
+  type CifarPythonLayout,
+  type ReadCifarPickleOptions,
+} from './cifar-python.js';
+export { readPickle } from './pickle-reader.js';
+export { writePickle } from './pickle-writer.js';
+export { NdArray, NumpyDtype, PyGlobal, PyTuple, pyTypeName, type PyKey, type PyValue } from './pickle-values.js';
+export { decodeImageInto, sniffImage, type ImageKind } from './image-decode.js';
+export { IMAGE_EXTENSIONS, pythonSort, readImageFolder } from './image-folder.js';
+export { encodeImage, writeImageFolder, type ImageFileFormat, type WriteImageFolderInput } from './image-folder-write.js';
+export { CIFAR_ARCHIVES, type CifarArchive, type CifarArchiveFormat } from './cifar-sources.js';
+export { download, DownloadError, md5File, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
+export { installArchive, removeStaleTemps, type InstallArchiveOptions } from './archive.js';
+export { fetchCifar, type FetchCifarOptions, type FetchCifarResult } from './fetch-dataset.js';
+export { checkFilesPresent, type ExpectedFiles } from './dataset-files.js';
+export { classCounts, DATASET_FORMATS, type DatasetFormat, type LabelledImages, type LoadedDataset } from './dataset.js';
+export {
   generateSyntheticCifar10,
   synthesizeCifar10,
   SYNTHETIC_CIFAR10_CLASS_NAMES,
@@ -38,6 +64,7 @@ export {
   type GeneratedSyntheticCifar10,
   type SyntheticCifar,
   type SyntheticCifarOptions,
+  type SyntheticFormat,
 } from './synthetic.js';
 export { chwToHwc, hwcToChw } from './layout.js';
 export {
@@ -63,4 +90,13 @@ export {
 } from './batches.js';
 export { NORMALIZE_LUT, normalizeToFloat32 } from './normalize.js';
 export { selectClassBalanced, type ClassBalancedSelection } from './balanced.js';
-export { DatasetRegistry, detectFormat, parseDatasetSpecs, UnknownDatasetError, type DatasetEntry, type DatasetFormat } from './registry.js';
+export {
+  DatasetRegistry,
+  detectFormat,
+  InvalidDatasetNameError,
+  isValidDatasetName,
+  loadDataset,
+  parseDatasetSpecs,
+  UnknownDatasetError,
+  type DatasetEntry,
+} from './registry.js';

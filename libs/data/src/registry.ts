@@ -1,11 +1,15 @@
-// Named dataset roots, fixed at start-up: requests name a dataset, never a path, so nothing
-// outside the configured roots can be read.
-import { existsSync } from 'node:fs';
+// Named dataset roots configured at start-up: requests name a dataset, never a path, so nothing
+// outside the configured roots can be read. Each root's format is recognised by its files; data is
+// read (and, for image folders, decoded) on first use and then kept in memory.
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readCifarDirectory, type CifarDataset } from './cifar-dir.js';
+import { readCifarDirectory } from './cifar-dir.js';
+import { readCifarPythonDirectory } from './cifar-python.js';
+import type { DatasetFormat, LoadedDataset } from './dataset.js';
 import { DataError } from './errors.js';
+import { readImageFolder } from './image-folder.js';
 
-export type DatasetFormat = 'cifar10-binary' | 'cifar100-binary';
+export type { DatasetFormat } from './dataset.js';
 
 export interface DatasetEntry {
   name: string;
@@ -17,29 +21,77 @@ export class UnknownDatasetError extends Error {
   readonly kind = 'not-found';
 }
 
+export class InvalidDatasetNameError extends Error {
+  readonly kind = 'invalid-argument';
+}
+
+/** Dataset names are identifiers, never paths: no separators, no dots-only names. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function isValidDatasetName(name: string): boolean {
+  return NAME.test(name) && !name.includes('..');
+}
+
+const isFile = (p: string): boolean => existsSync(p) && statSync(p).isFile();
+const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+
+/** Folders the official archives unpack to, for the hint when a parent folder is given. */
+const ARCHIVE_FOLDERS = ['cifar-10-batches-bin', 'cifar-100-binary', 'cifar-10-batches-py', 'cifar-100-python'];
+
 /** Recognises a dataset folder by the files in it. */
 export function detectFormat(root: string): DatasetFormat {
-  if (existsSync(join(root, 'data_batch_1.bin')) || existsSync(join(root, 'test_batch.bin'))) return 'cifar10-binary';
-  if (existsSync(join(root, 'train.bin')) || existsSync(join(root, 'test.bin'))) return 'cifar100-binary';
+  if (isFile(join(root, 'data_batch_1.bin')) || isFile(join(root, 'test_batch.bin'))) return 'cifar10-binary';
+  if (isFile(join(root, 'train.bin')) || isFile(join(root, 'test.bin'))) return 'cifar100-binary';
+  if (isFile(join(root, 'data_batch_1')) || isFile(join(root, 'batches.meta'))) return 'cifar10-python';
+  if (isFile(join(root, 'train')) || isFile(join(root, 'meta'))) return 'cifar100-python';
+  if (isDir(join(root, 'train'))) return 'image-folder';
+  const nested = ARCHIVE_FOLDERS.filter((f) => isDir(join(root, f)));
+  const hint = nested.length ? ` It contains ${nested.map((f) => `${f}/`).join(', ')}: point at ${join(root, nested[0])} instead.` : '';
   throw new DataError(
-    `${root}: no dataset recognised (expected CIFAR-10 binary data_batch_*.bin/test_batch.bin or CIFAR-100 binary train.bin/test.bin)`,
+    `${root}: no dataset recognised (expected CIFAR-10 binary data_batch_*.bin/test_batch.bin, CIFAR-100 binary train.bin/test.bin, ` +
+      `CIFAR-10 python data_batch_*/batches.meta, CIFAR-100 python train/test/meta, or an image folder train/<class>/*.png).${hint}`,
     { file: root, field: 'format' },
   );
 }
 
+/** Reads a dataset root in the given format. */
+export function loadDataset(root: string, format: DatasetFormat): LoadedDataset {
+  switch (format) {
+    case 'cifar10-binary':
+    case 'cifar100-binary': {
+      const ds = readCifarDirectory(root, { variant: format === 'cifar10-binary' ? 'cifar10' : 'cifar100' });
+      return { format, root, classNames: ds.classNames, coarseClassNames: ds.coarseClassNames, train: ds.train, test: ds.test };
+    }
+    case 'cifar10-python':
+    case 'cifar100-python': {
+      const ds = readCifarPythonDirectory(root, { variant: format === 'cifar10-python' ? 'cifar10' : 'cifar100' });
+      return { format, root, classNames: ds.classNames, coarseClassNames: ds.coarseClassNames, train: ds.train, test: ds.test };
+    }
+    case 'image-folder':
+      return readImageFolder(root);
+  }
+}
+
 /** Parses "name=dir" specs (the services' --dataset flags). */
 export function parseDatasetSpecs(specs: string[]): DatasetEntry[] {
+  const seen = new Set<string>();
   return specs.map((s) => {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new DataError(`--dataset "${s}" must look like name=/path/to/dir`, { file: s, field: 'dataset' });
+    const name = s.slice(0, eq);
+    if (!isValidDatasetName(name)) {
+      throw new DataError(`--dataset "${s}": name "${name}" must be letters, digits, '.', '_' or '-' (a name, not a path)`, { file: s, field: 'dataset' });
+    }
+    if (seen.has(name)) throw new DataError(`--dataset "${s}": name "${name}" is given twice`, { file: s, field: 'dataset' });
+    seen.add(name);
     const root = resolve(s.slice(eq + 1));
-    return { name: s.slice(0, eq), root, format: detectFormat(root) };
+    return { name, root, format: detectFormat(root) };
   });
 }
 
 export class DatasetRegistry {
   private readonly entries = new Map<string, DatasetEntry>();
-  private readonly loaded = new Map<string, CifarDataset>();
+  private readonly loaded = new Map<string, LoadedDataset>();
 
   constructor(entries: DatasetEntry[]) {
     for (const e of entries) this.entries.set(e.name, e);
@@ -49,21 +101,23 @@ export class DatasetRegistry {
     return [...this.entries.keys()];
   }
 
+  /** The configured entry; a name that is not configured (whatever it looks like) is never resolved as a path. */
   entry(name: string): DatasetEntry {
-    const e = this.entries.get(name);
-    if (!e)
-      throw new UnknownDatasetError(
-        `unknown dataset "${name}"; this data-loader serves: ${this.names().join(', ') || '(none; start it with --dataset name=dir)'}`,
-      );
-    return e;
+    const e = isValidDatasetName(name) ? this.entries.get(name) : undefined;
+    if (e) return e;
+    const serves = this.names().join(', ') || '(none; start it with --dataset name=dir)';
+    if (!isValidDatasetName(name)) {
+      throw new InvalidDatasetNameError(`dataset.name: "${name}" is not a dataset name (names, not paths, select datasets); this data-loader serves: ${serves}`);
+    }
+    throw new UnknownDatasetError(`unknown dataset "${name}"; this data-loader serves: ${serves}`);
   }
 
-  /** Reads (once) and caches the dataset. */
-  get(name: string): CifarDataset {
+  /** Reads (once) and caches the dataset. A failed read is not cached, so a fixed file is picked up. */
+  get(name: string): LoadedDataset {
     const e = this.entry(name);
     let ds = this.loaded.get(name);
     if (!ds) {
-      ds = readCifarDirectory(e.root, { variant: e.format === 'cifar10-binary' ? 'cifar10' : 'cifar100' });
+      ds = loadDataset(e.root, e.format);
       this.loaded.set(name, ds);
     }
     return ds;

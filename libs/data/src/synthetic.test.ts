@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readCifarDirectory } from './cifar-dir.js';
 import type { CifarSplit } from './cifar-format.js';
+import { loadDataset } from './registry.js';
 import { generateSyntheticCifar10, synthesizeCifar10 } from './synthetic.js';
 import { tempDir } from './test-helpers.js';
 
@@ -96,5 +97,18 @@ describe('synthetic CIFAR-10', () => {
     const { train, test } = synthesizeCifar10({ trainPerClass: 60, testPerClass: 20, seed: 5 });
     const acc = nearestClassMeanAccuracy(train, test);
     assert.ok(acc > 0.4, `nearest-class-mean accuracy ${acc} should be > 0.4`);
+  });
+
+  it('writes the same images as python pickles or as a PNG image folder', () => {
+    const opts = { trainPerClass: 3, testPerClass: 1, seed: 6 };
+    for (const format of ['binary', 'python', 'image-folder'] as const) generateSyntheticCifar10({ dir: join(root, `f-${format}`), format, ...opts });
+    const bin = loadDataset(join(root, 'f-binary'), 'cifar10-binary');
+    const py = loadDataset(join(root, 'f-python'), 'cifar10-python');
+    assert.deepEqual([py.classNames, py.train.images, py.train.labels, py.test.images], [bin.classNames, bin.train.images, bin.train.labels, bin.test.images]);
+    // The folder holds the same (image, class) pairs, in ImageFolder order (class, then file name).
+    const img = loadDataset(join(root, 'f-image-folder'), 'image-folder');
+    const pairs = (ds: typeof bin): string[] =>
+      Array.from({ length: ds.train.count }, (_, i) => `${ds.classNames[ds.train.labels[i]]}:${Buffer.from(ds.train.images.subarray(i * 3072, (i + 1) * 3072)).toString('base64')}`).sort();
+    assert.deepEqual(pairs(img), pairs(bin));
   });
 });

@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import { CIFAR_IMAGE_BYTES, CIFAR_SIDE, type CifarSplit } from './cifar-format.js';
 import { writeCifarDirectory } from './cifar-dir.js';
+import { writeCifarPythonDirectory } from './cifar-python.js';
+import { writeImageFolder } from './image-folder-write.js';
 import { hashSeed, mulberry32, randomNormal, type Rng } from '@flowprune/common';
 
 interface ClassStyle {
@@ -144,8 +146,12 @@ export function synthesizeCifar10(options: SyntheticCifarOptions): SyntheticCifa
   };
 }
 
+/** On-disk layout to write: CIFAR-10 binary (default), CIFAR-10 python pickles, or a PNG image folder. */
+export type SyntheticFormat = 'binary' | 'python' | 'image-folder';
+
 export interface GenerateSyntheticCifar10Options extends SyntheticCifarOptions {
   dir: string;
+  format?: SyntheticFormat;
 }
 
 export interface GeneratedSyntheticCifar10 {
@@ -158,11 +164,19 @@ export interface GeneratedSyntheticCifar10 {
 
 /**
  * Writes a real CIFAR-10 binary directory (data_batch_1..5.bin, test_batch.bin,
- * batches.meta.txt) that `readCifarDirectory` — or any CIFAR-10 binary reader — loads.
+ * batches.meta.txt) that `readCifarDirectory` — or any CIFAR-10 binary reader — loads; or the same
+ * images as python-version pickles or as a PNG image folder.
  */
 export function generateSyntheticCifar10(options: GenerateSyntheticCifar10Options): GeneratedSyntheticCifar10 {
   const data = synthesizeCifar10(options);
-  const files = writeCifarDirectory(options.dir, { variant: 'cifar10', ...data });
+  const input = { variant: 'cifar10' as const, ...data };
+  const format = options.format ?? 'binary';
+  const files =
+    format === 'binary'
+      ? writeCifarDirectory(options.dir, input)
+      : format === 'python'
+        ? writeCifarPythonDirectory(options.dir, input)
+        : writeImageFolder(options.dir, input);
   return {
     dir: join(options.dir),
     files,

@@ -21,3 +21,8 @@ export function randomImages(count: number, numClasses: number, seed = 1): { ima
   const labels = Uint8Array.from({ length: count }, (_, i) => (i * 7) % numClasses);
   return { images, labels };
 }
+
+/** Pixels of pickle fixture file `f` with `n` images: the formula in testdata/make_cifar_pickles.py. */
+export function fixturePixels(f: number, n: number): Uint8Array {
+  return Uint8Array.from({ length: n * CIFAR_IMAGE_BYTES }, (_, i) => (i * 7 + f * 13) % 256);
+}

@@ -14,11 +14,19 @@ type ClientCtor<C> = new (
   options?: Partial<ClientOptions>,
 ) => C;
 
-/** A client of a generated service with our message-size limits. */
+/**
+ * HTTP/2 receive window of our clients. The default 64 KiB makes a server stream of 384 KiB batches
+ * wait for a WINDOW_UPDATE round trip several times per message; 8 MiB lets the data-loader run
+ * ~20 batches ahead and doubled the streamed images/s in `flowprune bench --suites data`.
+ */
+export const CLIENT_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
+/** A client of a generated service with our message-size limits and flow-control window. */
 export function makeClient<C extends Client>(Ctor: ClientCtor<C>, address: string): C {
   return new Ctor(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc-node.flow_control_window': CLIENT_FLOW_CONTROL_WINDOW,
   });
 }
 

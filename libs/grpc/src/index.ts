@@ -8,3 +8,5 @@ export * from './launch.js';
 export * from './testing.js';
 export * from './model-ref.js';
 export * from './data-stream.js';
+export * from './run-spec.js';
+export * from './telemetry.js';

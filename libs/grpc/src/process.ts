@@ -1,5 +1,6 @@
 import type { ServiceBinding, StartedServer } from './server.js';
 import { startServer } from './server.js';
+import { flushTelemetry } from './telemetry.js';
 
 /** Message a service sends its parent (over IPC) once it listens. */
 export interface ListeningMessage {
@@ -20,7 +21,7 @@ export interface ServiceMainOptions {
 
 /**
  * Runs a service process: listen, announce the bound address (stdout line + IPC message),
- * and on SIGTERM/SIGINT stop accepting calls, drain in-flight ones, and exit 0.
+ * and on SIGTERM/SIGINT stop accepting calls, drain in-flight ones, flush telemetry, and exit 0.
  */
 export async function runServiceProcess(opts: ServiceMainOptions): Promise<StartedServer> {
   const started = await startServer({ address: opts.address, services: opts.services });
@@ -34,6 +35,7 @@ export async function runServiceProcess(opts: ServiceMainOptions): Promise<Start
     console.log(`flowprune-${opts.name}: ${signal}, draining`);
     Promise.resolve(opts.beforeShutdown?.())
       .then(() => started.shutdown())
+      .then(() => flushTelemetry())
       .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,3 +1,15 @@
 export * from './measure.js';
+export * from './samples.js';
+export * from './parameters.js';
+export * from './formulas.js';
+export * from './first-order.js';
+export * from './hessian.js';
+export * from './statistics-cache.js';
+export * from './init-weights.js';
 export * from './weight-measures.js';
+export * from './gradient-measures.js';
+export * from './hessian-measures.js';
 export * from './registry.js';
+export * from './tracked.js';
+export { layerArrays, type LayerSources } from './layer-arrays.js';
+export { batchTensors, meanCrossEntropy, trainableTensors, type TrainableTensor } from './model-tensors.js';

@@ -73,6 +73,8 @@ export interface RunRecord {
   rounds: RoundRecord[];
   summary?: Record<string, unknown>;
   error?: RunErrorInfo;
+  /** Where a stopped run can continue: the trainer's last epoch snapshot (JSON). */
+  resume?: Record<string, unknown>;
 }
 
 /** What a caller supplies to create a run; the store fills in id, timestamps and lists. */

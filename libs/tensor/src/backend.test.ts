@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { tensorflowBackendInfo } from './backend.js';
-import { BACKEND_CHOICES, getBackendInfo, initBackend, tf } from './index.js';
+import { BACKEND_CHOICES, getBackendInfo, initBackend, loadNativeAddon, tf } from './index.js';
 
 const installed = (pkg: string): boolean => {
   try {
@@ -14,15 +14,16 @@ const installed = (pkg: string): boolean => {
   }
 };
 const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
+const nativeAddon = loadNativeAddon().addon !== undefined;
 
 /** initBackend in a fresh process (its choice is per process) with FLOWPRUNE_BACKEND set. */
-function initInChild(envValue: string): { info?: unknown; error?: string } {
+function initInChild(envValue: string, extraEnv: Record<string, string> = {}): { info?: unknown; error?: string } {
   const code = `
     const m = await import(${JSON.stringify(new URL('./index.ts', import.meta.url).href)});
     try { console.log(JSON.stringify({ info: await m.initBackend({ log: () => {} }) })); }
     catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    env: { ...process.env, FLOWPRUNE_BACKEND: envValue },
+    env: { ...process.env, FLOWPRUNE_BACKEND: envValue, ...extraEnv },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -63,24 +64,26 @@ describe('initBackend', () => {
     }
   });
 
-  test('auto: picks wasm here, logs one line, is idempotent, drops emscripten process handlers', { skip: nativeInstalled }, async () => {
+  // native when flowprune_native is built here (and not disabled), else wasm.
+  const expected = nativeAddon
+    ? { name: 'native', package: '@flowprune/tensor native addon', gpu: false }
+    : { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false };
+
+  test(`auto: picks ${expected.name} here, logs one line, is idempotent, drops emscripten process handlers`, { skip: nativeInstalled }, async () => {
     const handlersBefore = process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
     const lines: string[] = [];
     const info = await initBackend({ log: (m) => lines.push(m) });
-    assert.deepEqual(
-      { name: info.name, package: info.package, gpu: info.gpu },
-      { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false },
-    );
+    assert.deepEqual({ name: info.name, package: info.package, gpu: info.gpu }, expected);
     assert.ok(info.threads >= 1);
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? '', /backend wasm .*tfjs-node-gpu not installed/);
-    assert.equal(tf.getBackend(), 'wasm');
+    assert.match(lines[0] ?? '', new RegExp(`backend ${expected.name} .*tfjs-node-gpu not installed`));
+    assert.equal(tf.getBackend(), expected.name);
     assert.ok(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'), 'training kernels not registered');
 
     assert.equal(await initBackend({ prefer: 'cpu', log: (m) => lines.push(m) }), info);
     assert.equal(getBackendInfo(), info);
     assert.equal(lines.length, 1, 'second call must not log or re-select');
-    assert.equal(tf.getBackend(), 'wasm');
+    assert.equal(tf.getBackend(), expected.name);
     const handlersAfter = process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
     assert.equal(handlersAfter, handlersBefore);
   });
@@ -93,6 +96,20 @@ describe('initBackend', () => {
   test('FLOWPRUNE_BACKEND=WASM is case-insensitive (fresh process)', () => {
     const res = initInChild(' WASM ') as { info?: { name?: string } };
     assert.equal(res.info?.name, 'wasm');
+  });
+
+  test('FLOWPRUNE_BACKEND=native selects the oneDNN addon (fresh process)', { skip: !nativeAddon && 'flowprune_native not built' }, () => {
+    const res = initInChild('native') as { info?: { name?: string; threads?: number; note?: string } };
+    assert.equal(res.info?.name, 'native');
+    assert.ok((res.info?.threads ?? 0) >= 1);
+    assert.match(res.info?.note ?? '', /oneDNN \d+\.\d+/);
+  });
+
+  test('FLOWPRUNE_NATIVE=off: auto skips native, naming why; forcing it fails (fresh process)', () => {
+    const auto = initInChild('auto', { FLOWPRUNE_NATIVE: 'off' }) as { info?: { name?: string } };
+    assert.equal(auto.info?.name, 'wasm');
+    const forced = initInChild('native', { FLOWPRUNE_NATIVE: 'off' });
+    assert.match(forced.error ?? '', /FLOWPRUNE_BACKEND=native: backend could not be loaded \(disabled by FLOWPRUNE_NATIVE=off\)/);
   });
 });
 

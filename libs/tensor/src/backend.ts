@@ -1,16 +1,20 @@
 // Chooses and initialises the tfjs compute backend once per process.
 //
 // Order: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (both optional, never dependencies:
-// loaded with import() so a missing package is just skipped), then wasm (with our training
-// kernels), then cpu. FLOWPRUNE_BACKEND forces one choice; opts.prefer only moves one to the front.
+// loaded with import() so a missing package is just skipped), then native (flowprune's oneDNN
+// addon, built at install when oneDNN is present), then wasm (with our training kernels), then
+// cpu. FLOWPRUNE_BACKEND forces one choice; opts.prefer only moves one to the front.
+// FLOWPRUNE_THREADS sets the native backend's thread count (default: all cores).
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { registerNativeBackend } from './native-backend.js';
+import { NATIVE_BACKEND } from './native-kernel.js';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 
 export interface BackendInfo {
-  /** tfjs backend name: 'tensorflow', 'wasm' or 'cpu'. */
+  /** tfjs backend name: 'tensorflow', 'native', 'wasm' or 'cpu'. */
   name: string;
   /** npm package that provides it. */
   package: string;
@@ -28,10 +32,11 @@ export interface InitBackendOptions {
   log?: (msg: string) => void;
 }
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 type Choice = Exclude<(typeof BACKEND_CHOICES)[number], 'auto'>;
-const AUTO_ORDER: readonly Choice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly Choice[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 const ENV_VAR = 'FLOWPRUNE_BACKEND';
+const THREADS_VAR = 'FLOWPRUNE_THREADS';
 
 interface Attempt {
   info?: BackendInfo;
@@ -133,6 +138,8 @@ async function tryChoice(choice: Choice, explicit: boolean): Promise<Attempt> {
       // In the auto order tensorflow-gpu has already reported its own reason.
       return { skipped: explicit ? `${gpu.skipped ?? ''}; ${cpu.skipped ?? ''}` : (cpu.skipped ?? 'unavailable') };
     }
+    case 'native':
+      return tryNative();
     case 'wasm':
       return tryWasm();
     case 'cpu':
@@ -201,14 +208,50 @@ function withoutEmscriptenProcessHandlers<T>(init: () => Promise<T>): Promise<T>
   });
 }
 
-async function tryWasm(): Promise<Attempt> {
-  const pkg = '@tensorflow/tfjs-backend-wasm';
+const WASM_PKG = '@tensorflow/tfjs-backend-wasm';
+
+/** Imports the wasm backend (its kernels and ours) without initialising it. */
+async function prepareWasm(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // Point at the installed .wasm binaries explicitly: the default (the glue's own __dirname)
+  // breaks as soon as flowprune is bundled. Harmless if wasm was already initialised.
+  wasm.setWasmPaths(path.dirname(localRequire.resolve(WASM_PKG)) + path.sep);
+  registerWasmTrainingKernels();
+  return wasm;
+}
+
+function threadsWanted(): number {
+  const raw = process.env[THREADS_VAR];
+  const n = raw === undefined || raw.trim() === '' ? availableParallelism() : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_VAR}='${raw}' is not a positive integer`);
+  return n;
+}
+
+async function tryNative(): Promise<Attempt> {
   try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Point at the installed .wasm binaries explicitly: the default (the glue's own __dirname)
-    // breaks as soon as flowprune is bundled. Harmless if wasm was already initialised.
-    wasm.setWasmPaths(path.dirname(localRequire.resolve(pkg)) + path.sep);
-    registerWasmTrainingKernels();
+    await prepareWasm();
+    const reg = registerNativeBackend(threadsWanted());
+    if (!reg.ok) return { skipped: reg.reason };
+    const ok = await withoutEmscriptenProcessHandlers(() => tf.setBackend(NATIVE_BACKEND));
+    if (!ok) return { skipped: 'native backend (wasm storage) did not initialise' };
+    return {
+      info: {
+        name: NATIVE_BACKEND,
+        package: '@flowprune/tensor native addon',
+        gpu: false,
+        threads: reg.threads,
+        note: `${reg.detail}; convolutions, matmul, pooling, BatchNorm, ReLU, adds native; other kernels from wasm`,
+      },
+    };
+  } catch (err) {
+    return { skipped: `native failed: ${firstLine(err)}` };
+  }
+}
+
+async function tryWasm(): Promise<Attempt> {
+  const pkg = WASM_PKG;
+  try {
+    const wasm = await prepareWasm();
     const ok = await withoutEmscriptenProcessHandlers(() => tf.setBackend('wasm'));
     if (!ok) return { skipped: 'wasm backend did not initialise' };
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

@@ -3,9 +3,19 @@
 // than broadcasting; here every full-size step is a FusedBatchNorm pass (one fused kernel on
 // every backend) or a plain elementwise op, plus sums over axes [0,1,2].
 import * as tf from '@tensorflow/tfjs-core';
+import { BN_TRAIN, type BnTrainAttrs } from './batchnorm-kernels.js';
+import { inTwiceDifferentiableScope } from './differentiable-scope.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+
+/** What follows a BatchNorm in the paper's networks, fused into it where the backend can. */
+export interface BatchNormPost {
+  /** Added to the normalised output (ResNet's shortcut), before the ReLU. */
+  residual?: tf.Tensor4D;
+  /** ReLU on the result. */
+  relu?: boolean;
+}
 
 export interface BatchNormTrainResult {
   /** Normalised, scaled and shifted output, same shape as x. */
@@ -48,7 +58,9 @@ export function batchNorm2d(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number = BN_EPS,
+  post: BatchNormPost = {},
 ): tf.Tensor4D {
+  if (inTwiceDifferentiableScope()) return applyPost(batchNorm2dPlain(x, mean, variance, gamma, beta, eps), post);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, m, v, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const save = args[5] as tf.GradSaveFunc;
@@ -73,7 +85,23 @@ export function batchNorm2d(
       },
     };
   });
-  return op(x, mean, variance, gamma, beta) as tf.Tensor4D;
+  return applyPost(op(x, mean, variance, gamma, beta) as tf.Tensor4D, post);
+}
+
+/**
+ * Eval mode from plain broadcasting ops, x·s + (β − mean·s) with s = γ/√(variance+eps): slower to
+ * differentiate than batchNorm2d's closed form but differentiable any number of times.
+ */
+function batchNorm2dPlain(
+  x: tf.Tensor4D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor4D {
+  const s = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(x, s), tf.sub(beta, tf.mul(mean, s)));
 }
 
 /**
@@ -86,9 +114,11 @@ export function batchNorm2dTrain(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number = BN_EPS,
+  post: BatchNormPost = {},
 ): BatchNormTrainResult {
   const m = x.size / x.shape[3];
   if (m < 2) throw new Error(`batchNorm2dTrain needs more than one value per channel (got N*H*W = ${m})`);
+  if (tf.getKernel(BN_TRAIN, tf.getBackend()) && !inTwiceDifferentiableScope()) return fusedTrain(x, gamma, beta, eps, post, m);
   const mean = tf.div(channelSum(x), m) as tf.Tensor1D;
   const variance = tf.div(channelSum(tf.square(tf.sub(x, mean)) as tf.Tensor4D), m) as tf.Tensor1D;
   const unbiasedVariance = tf.mul(variance, m / (m - 1)) as tf.Tensor1D;
@@ -115,7 +145,21 @@ export function batchNorm2dTrain(
       },
     };
   });
-  return { y: op(x, gamma, beta) as tf.Tensor4D, mean, variance, unbiasedVariance };
+  return { y: applyPost(op(x, gamma, beta) as tf.Tensor4D, post), mean, variance, unbiasedVariance };
+}
+
+/** The whole train-mode BatchNorm, residual add and ReLU in one kernel (and one for the gradient). */
+function fusedTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, post: BatchNormPost, m: number): BatchNormTrainResult {
+  const inputs: tf.NamedTensorMap = { x, gamma, beta };
+  if (post.residual) inputs['residual'] = post.residual;
+  const attrs: BnTrainAttrs = { epsilon: eps, relu: post.relu ?? false, withResidual: post.residual !== undefined };
+  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, inputs, { ...attrs }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+  return { y, mean, variance, unbiasedVariance: tf.mul(variance, m / (m - 1)) };
+}
+
+function applyPost(y: tf.Tensor4D, post: BatchNormPost): tf.Tensor4D {
+  const summed = post.residual ? tf.add<tf.Tensor4D>(y, post.residual) : y;
+  return post.relu ? tf.relu(summed) : summed;
 }
 
 /** PyTorch's running-statistics update: running = (1 - momentum) * running + momentum * batch. */

@@ -1,5 +1,7 @@
 // Shared by the *.test.ts files: backend setup, seeded data and the error metric.
-import { tf, initBackend } from './index.js';
+import { tf, initBackend, loadNativeAddon } from './index.js';
+import { Layout } from './native-addon.js';
+import { heapOf } from './native-heap.js';
 
 /** wasm active (with our training kernels), cpu registered as the reference backend. */
 export async function useWasmWithCpuReference(): Promise<void> {
@@ -7,6 +9,38 @@ export async function useWasmWithCpuReference(): Promise<void> {
   await import('@tensorflow/tfjs-backend-cpu');
   const info = await initBackend({ prefer: 'wasm', log: () => undefined });
   if (info.name !== 'wasm') throw new Error(`expected the wasm backend, got ${info.name}`);
+}
+
+/**
+ * Why the native-backend tests cannot run here (addon not built or disabled), or false. Known at
+ * import time, so suites can be marked skipped with the reason.
+ */
+export function nativeSkipReason(): string | false {
+  const load = loadNativeAddon();
+  return load.addon ? false : `native backend unavailable: ${load.reason}`;
+}
+
+/**
+ * native active (oneDNN addon on the wasm storage), cpu registered as the reference backend. Runs
+ * the kernels on 2 threads whatever FLOWPRUNE_THREADS says, so their parallel paths are tested.
+ */
+export async function useNativeWithCpuReference(): Promise<void> {
+  delete process.env['FLOWPRUNE_BACKEND'];
+  await import('@tensorflow/tfjs-backend-cpu');
+  const info = await initBackend({ prefer: 'native', log: () => undefined });
+  if (info.name !== 'native') throw new Error(`expected the native backend, got ${info.name}`);
+  loadNativeAddon().addon?.setThreads(2);
+}
+
+/**
+ * On the native backend, rewrites the tensors' data in place into the blocked layout a native
+ * convolution would leave them in (same values), so a kernel's blocked path runs; elsewhere a no-op.
+ */
+export function blockOnNative(...tensors: tf.Tensor[]): void {
+  const { addon } = loadNativeAddon();
+  if (!addon || tf.getBackend() !== 'native') return;
+  const heap = heapOf(addon, tf.backend());
+  for (const t of tensors) heap.toLayout(t, Layout.Blocked);
 }
 
 /** Deterministic N(0,1)-ish values (sum of uniforms), so both backends see identical inputs. */

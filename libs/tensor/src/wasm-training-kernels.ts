@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './wasm-conv2d-grad.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './wasm-depthwise-grad.js';
+import { identityConfig } from './wasm-identity.js';
+import { maxPoolGradConfig } from './wasm-maxpool-grad.js';
 
 let registered = false;
 
@@ -12,6 +14,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Conv2DBackpropInput,
   tf.DepthwiseConv2dNativeBackpropFilter,
   tf.DepthwiseConv2dNativeBackpropInput,
+  tf.MaxPoolGrad,
+  tf.Identity,
 ];
 
 /**
@@ -30,6 +34,8 @@ export function registerWasmTrainingKernels(): void {
     conv2DBackpropInputConfig(stockInput),
     depthwiseBackpropFilterConfig,
     depthwiseBackpropInputConfig,
+    maxPoolGradConfig, // replaces a stock kernel that drops all-negative windows
+    identityConfig, // shares data instead of copying every tensor saved for backprop
   ]) {
     // Unregister first: registerKernel would otherwise warn about overriding the stock kernel.
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');

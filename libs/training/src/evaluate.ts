@@ -2,12 +2,15 @@ import { tf } from '@flowprune/tensor';
 import type { Model } from '@flowprune/models';
 import { batchToTensors, type PixelBatch } from './batch.js';
 import { crossEntropy } from './loss.js';
+import { timedSource } from './timed-source.js';
 
 export interface EvalResult {
   accuracy: number;
   loss: number;
   samples: number;
   seconds: number;
+  /** Seconds spent waiting for batches (data) rather than computing. */
+  dataSeconds: number;
 }
 
 /** Top-1 accuracy and mean loss (logits / T) in eval mode. */
@@ -16,7 +19,8 @@ export async function evaluateModel(model: Model, batches: AsyncIterable<PixelBa
   let correct = 0;
   let lossSum = 0;
   let samples = 0;
-  for await (const batch of batches) {
+  let dataMs = 0;
+  for await (const batch of timedSource(batches, (ms) => (dataMs += ms))) {
     const { x, y } = batchToTensors(batch);
     const [loss, hits] = tf.tidy(() => {
       const logits = model.forward(x, { training: false });
@@ -32,5 +36,6 @@ export async function evaluateModel(model: Model, batches: AsyncIterable<PixelBa
     loss: samples ? lossSum / samples : NaN,
     samples,
     seconds: (performance.now() - start) / 1000,
+    dataSeconds: dataMs / 1000,
   };
 }

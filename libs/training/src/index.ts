@@ -6,3 +6,6 @@ export * from './evaluate.js';
 export * from './events.js';
 export * from './run-config.js';
 export * from './prune-train-run.js';
+export * from './epoch-plan.js';
+export * from './snapshot.js';
+export * from './tracker.js';

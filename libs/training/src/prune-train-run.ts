@@ -1,13 +1,34 @@
-// The paper's prune+train pipeline (PRUNING-SPEC §9), with every outside dependency as a port so
-// the trainer service can wire gRPC clients and a store to it.
+// The paper's prune+train pipeline (PRUNING-SPEC §9) as a resumable walk over planned epochs. Every
+// outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
 import { buildNetwork, countFlops, countParameters, Model, stateBytes } from '@flowprune/models';
-import { carryMomentum, defaultRatios, nextPCumulative, originalWidths, pruneStep, thresholdRatios } from '@flowprune/pruning';
+import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
+import {
+  ATTR_ARCH,
+  ATTR_COMPUTE_BACKEND,
+  ATTR_DATA_WAIT,
+  ATTR_EPOCH,
+  ATTR_IMAGES,
+  ATTR_MEASURE,
+  ATTR_PHASE,
+  ATTR_ROUND,
+  ATTR_STAGE,
+  ATTR_STAGE_DETAIL,
+  inSpan,
+  SPAN_EPOCH,
+  SPAN_ROUND,
+  SPAN_RUN,
+  trainingMetrics,
+  type Span,
+} from '@flowprune/telemetry';
+import type { tf } from '@flowprune/tensor';
 import type { PixelBatch } from './batch.js';
+import { planEpochs, type PlannedEpoch } from './epoch-plan.js';
 import { evaluateModel } from './evaluate.js';
-import type { Phase, RunEventBody, RunSummaryData } from './events.js';
+import type { RunEventBody, RunSummaryData } from './events.js';
 import type { RunConfig } from './run-config.js';
 import { Sgd } from './sgd.js';
-import { trainEpoch } from './train-epoch.js';
+import type { RunProgress, RunSnapshot } from './snapshot.js';
+import { trainEpoch, type StepHook } from './train-epoch.js';
 
 export interface EstimateResult {
   scores: number[][];
@@ -21,21 +42,36 @@ export interface ExternalEvaluation {
   compressionRatio: number;
 }
 
+/** In-trainer importance tracking over a round's last minibatches (PRUNING-SPEC §8). */
+export interface ImportanceTracker {
+  reset(model: Model): void;
+  /** Called after each optimizer step of a round's last `trackBatches` minibatches. */
+  update(model: Model, grads: ReadonlyMap<string, tf.Tensor>, initModel?: Model): void;
+  /** The tracked vectors, used by the pruning step instead of an estimate. */
+  scores(): number[][];
+}
+
 export interface RunPorts {
   backend: string;
   trainBatches(epoch: number): AsyncIterable<PixelBatch>;
   trainBatchCount: number;
   testBatches(): AsyncIterable<PixelBatch>;
-  /** Importance of a stored checkpoint (this round's trained model) through the measure's estimator. */
-  estimate(checkpoint: string, round: number, epoch: number): Promise<EstimateResult>;
+  /** Importance of a stored checkpoint through the measure's estimator (θ₀ by checkpoint when use_init). */
+  estimate(checkpoint: string, round: number, epoch: number, initCheckpoint?: string): Promise<EstimateResult>;
   /** Stores a checkpoint; returns its name. */
   saveCheckpoint(model: Model, name: string): Promise<string>;
   /** Evaluates a stored checkpoint through the evaluator service. */
   evaluateCheckpoint(name: string): Promise<ExternalEvaluation>;
+  /** Persists everything needed to resume after the epoch that just ended (the commit point). */
+  saveSnapshot(snapshot: RunSnapshot): Promise<void>;
   emit(event: RunEventBody): void;
   isCancelled(): boolean;
-  /** Optional starting weights (pretrained). */
+  /** Starting weights (pretrained); else a seeded fresh initialisation. */
   initialModel?: Model;
+  /** Continue a stopped run from its last snapshot. */
+  resume?: RunSnapshot;
+  /** Tracks importance in the trainer instead of asking an estimator (track_importance). */
+  tracker?: ImportanceTracker;
 }
 
 export class RunCancelled extends Error {
@@ -44,31 +80,53 @@ export class RunCancelled extends Error {
   }
 }
 
-export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData> {
+/** The run as one span (a no-op without an OpenTelemetry SDK); epochs, rounds and stages are its children. */
+export function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData> {
+  const attrs = { [ATTR_ARCH]: cfg.arch, [ATTR_MEASURE]: cfg.measure, [ATTR_COMPUTE_BACKEND]: ports.backend };
+  return inSpan(SPAN_RUN, attrs, () => runLoop(cfg, ports));
+}
+
+async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData> {
   const t0 = performance.now();
-  const stageSeconds: Record<string, number> = {};
-  const timed = async <T>(stage: string, detail: string, fn: () => Promise<T>): Promise<T> => {
-    const s = performance.now();
-    const out = await fn();
-    const secs = (performance.now() - s) / 1000;
-    stageSeconds[stage] = (stageSeconds[stage] ?? 0) + secs;
-    ports.emit({ kind: 'stage', stage, seconds: secs, detail });
-    return out;
-  };
+  const plan = planEpochs(cfg);
+  const resume = ports.resume;
+  const progress: RunProgress = resume
+    ? { ...resume.progress, stageSeconds: { ...resume.progress.stageSeconds } }
+    : {
+        nextEpoch: 0,
+        pCumulative: 100,
+        bestAccuracy: -1,
+        bestCheckpoint: '',
+        accuracyBeforePruning: NaN,
+        accuracyAfterPruning: NaN,
+        stageSeconds: {},
+        elapsedSeconds: 0,
+      };
+  // Every stage is timed into the summary, announced as an event, and traced as a span.
+  const timed = <T>(stage: string, detail: string, fn: (span: Span) => Promise<T>): Promise<T> =>
+    inSpan(stage, { [ATTR_STAGE]: stage, [ATTR_STAGE_DETAIL]: detail }, async (span) => {
+      const s = performance.now();
+      const out = await fn(span);
+      const secs = (performance.now() - s) / 1000;
+      progress.stageSeconds[stage] = (progress.stageSeconds[stage] ?? 0) + secs;
+      ports.emit({ kind: 'stage', stage, seconds: secs, detail });
+      return out;
+    });
   const checkCancel = () => {
     if (ports.isCancelled()) throw new RunCancelled();
   };
 
-  let model = ports.initialModel ?? Model.init(buildNetwork(cfg.arch, cfg.numClasses), cfg.seed);
-  const widths0 = originalWidths(model.net);
-  const base = { params: countParameters(model.net), flops: countFlops(model.net), bytes: stateBytes(model.net) };
-  const channelsBefore = model.net.filterLayers.map((l) => l.outChannels);
-  const pruning = cfg.measure !== '';
-  const ratios = !pruning ? [] : cfg.thresholds.length ? thresholdRatios(cfg.thresholds) : defaultRatios(cfg.pruneRatio, cfg.nRounds);
-  const nRounds = ratios.length;
-  const w = pruning ? cfg.warmupEpochs : 0;
-  const finalEpochs = cfg.schedule.map((p, i) => (i === 0 ? Math.max(0, p.epochs - nRounds - w) : p.epochs));
-  const totalEpochs = Math.max(0, w - 1) + nRounds + finalEpochs.reduce((a, b) => a + b, 0);
+  // The unpruned reference for sizes and the 95 % cap, whatever state we resume from.
+  const baseNet = buildNetwork(cfg.arch, cfg.numClasses);
+  const widths0 = originalWidths(baseNet);
+  const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };
+  let model = resume?.model ?? ports.initialModel ?? Model.init(baseNet, cfg.seed);
+  // θ₀: the network as loaded at start, pruned alongside the model (PRUNING-SPEC §6.4).
+  let initModel = cfg.useInit ? (resume?.initModel ?? Model.fromStateDict(model.net, model.stateDict(), 'initial weights')) : undefined;
+  let opt = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+  for (const [k, v] of resume?.buffers ?? []) opt.buffers.set(k, v);
+  const totalEpochs = plan.length;
+
   ports.emit({
     kind: 'started',
     arch: cfg.arch,
@@ -78,110 +136,145 @@ export async function runPruneTrain(cfg: RunConfig, ports: RunPorts): Promise<Ru
     parameters: base.params,
     flops: base.flops,
   });
+  if (resume) ports.emit({ kind: 'stage', stage: 'resume', seconds: 0, detail: `resumed before epoch ${progress.nextEpoch} of ${totalEpochs}` });
 
-  let opt = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
-  let epoch = 0;
-  let best = -1;
-  let bestName = '';
-  let accBeforePruning = NaN;
-  let accAfterPruning = NaN;
+  const trackHook = (step: PlannedEpoch): StepHook | undefined => {
+    const tracker = ports.tracker;
+    if (!tracker || step.round === undefined) return undefined;
+    const first = ports.trainBatchCount - cfg.trackBatches;
+    return ({ batch, grads }) => {
+      if (batch >= first) tracker.update(model, grads, initModel);
+    };
+  };
 
-  const runEpoch = async (phase: Phase, lr: number) => {
+  const runEpoch = async (index: number, step: PlannedEpoch) => {
     checkCancel();
-    opt.options.lr = lr;
-    const e = epoch;
-    const tr = await timed('train', `${phase} epoch ${e}`, () =>
-      trainEpoch(
+    opt.options.lr = step.lr;
+    if (step.round !== undefined) ports.tracker?.reset(model);
+    const tr = await timed('train', `${step.phase} epoch ${index}`, async (span) => {
+      const r = await trainEpoch(
         model,
         opt,
-        ports.trainBatches(e),
+        ports.trainBatches(index),
         cfg.temperature,
-        (b) => ports.emit({ kind: 'progress', phase, epoch: e, batch: b.batch + 1, batches: ports.trainBatchCount, loss: b.loss }),
+        (b) => ports.emit({ kind: 'progress', phase: step.phase, epoch: index, batch: b.batch + 1, batches: ports.trainBatchCount, loss: b.loss }),
         () => ports.isCancelled(),
-      ),
-    );
+        trackHook(step),
+      );
+      span.setAttributes({ [ATTR_PHASE]: step.phase, [ATTR_EPOCH]: index, [ATTR_IMAGES]: r.samples, [ATTR_DATA_WAIT]: r.dataSeconds });
+      if (r.seconds > 0) trainingMetrics().throughput.record(r.samples / r.seconds, { [ATTR_PHASE]: step.phase, [ATTR_ARCH]: cfg.arch });
+      return r;
+    });
     checkCancel();
-    const te = await timed('test', `epoch ${e}`, () => evaluateModel(model, ports.testBatches(), cfg.temperature));
+    const te = await timed('test', `epoch ${index}`, async (span) => {
+      const r = await evaluateModel(model, ports.testBatches(), cfg.temperature);
+      span.setAttributes({ [ATTR_EPOCH]: index, [ATTR_IMAGES]: r.samples, [ATTR_DATA_WAIT]: r.dataSeconds });
+      return r;
+    });
     ports.emit({
       kind: 'epoch',
-      phase,
-      epoch: e,
-      lr,
+      phase: step.phase,
+      epoch: index,
+      lr: step.lr,
       trainLoss: tr.loss,
       trainAccuracy: tr.accuracy,
       testLoss: te.loss,
       testAccuracy: te.accuracy,
       seconds: tr.seconds + te.seconds,
     });
-    epoch++;
     return te.accuracy;
   };
 
-  // Warmup: w − 1 epochs at lr_prune (quirk Q10), keeping the best.
-  for (let i = 0; i < w - 1; i++) await runEpoch('warmup', cfg.lrPrune);
-
-  let pCumulative = 100;
-  for (let k = 1; k <= nRounds; k++) {
-    await runEpoch('pruning_and_training', cfg.lrPrune);
-    const ratio = ratios[k - 1];
-    pCumulative = nextPCumulative(pCumulative, ratio);
+  const pruneRoundSteps = async (index: number, step: PlannedEpoch) => {
+    const k = step.round!;
+    progress.pCumulative = nextPCumulative(progress.pCumulative, step.ratio!);
     const trained = await timed('checkpoint', `round ${k} trained`, () => ports.saveCheckpoint(model, `round${k}-trained`));
-    if (k === 1) accBeforePruning = (await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(trained))).accuracy;
+    if (k === 1) progress.accuracyBeforePruning = (await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(trained))).accuracy;
     checkCancel();
-    const est = await timed('estimate', `${cfg.measure} round ${k}`, () => ports.estimate(trained, k, epoch));
-    const res = await timed('prune', `round ${k} ratio ${ratio.toFixed(4)}`, async () => pruneStep(model, est.scores, { ratio, pCumulative, originalWidths: widths0 }));
+    let est: EstimateResult;
+    if (ports.tracker) {
+      est = { scores: ports.tracker.scores(), estimator: 'tracked in trainer' };
+    } else {
+      const init = initModel;
+      const initName = init ? await timed('checkpoint', `round ${k} θ₀`, () => ports.saveCheckpoint(init, `round${k}-init`)) : undefined;
+      est = await timed('estimate', `${cfg.measure} round ${k}`, async (span) => {
+        span.setAttributes({ [ATTR_MEASURE]: cfg.measure, [ATTR_ROUND]: k });
+        const s = performance.now();
+        const r = await ports.estimate(trained, k, index + 1, initName);
+        trainingMetrics().estimateDuration.record((performance.now() - s) / 1000, { [ATTR_MEASURE]: cfg.measure });
+        return r;
+      });
+    }
+    const res = await timed('prune', `round ${k} ratio ${step.ratio!.toFixed(4)}`, async () =>
+      pruneStep(model, est.scores, { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0 }),
+    );
     const next = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
-    if (cfg.preserveMomentum) for (const [k, v] of carryMomentum(opt.buffers, model, res.model, res.plan)) next.buffers.set(k, v);
+    if (cfg.preserveMomentum) for (const [name, buf] of carryMomentum(opt.buffers, model, res.model, res.plan)) next.buffers.set(name, buf);
+    if (initModel) {
+      const prunedInit = Model.fromStateDict(res.model.net, applyPlanToStateDict(initModel.stateDict(), res.plan.tensors), 'θ₀');
+      initModel.dispose();
+      initModel = prunedInit;
+    }
     model.dispose();
     opt.dispose();
     model = res.model;
     opt = next;
     const name = await timed('checkpoint', `round ${k} pruned`, () => ports.saveCheckpoint(model, `round${k}-pruned`));
     const ev = await timed('evaluate', `round ${k} pruned`, () => ports.evaluateCheckpoint(name));
-    accAfterPruning = ev.accuracy;
+    progress.accuracyAfterPruning = ev.accuracy;
     ports.emit({
       kind: 'round',
       round: k,
       prunedFraction: res.prunedFraction,
-      channels: res.plan.kept.map((k) => k.length),
+      channels: res.plan.kept.map((c) => c.length),
       accuracyBeforeFinetune: ev.accuracy,
       parameters: ev.parameters,
       flops: ev.flops,
       measure: cfg.measure,
       estimator: est.estimator,
     });
+  };
+  const pruneRound = (index: number, step: PlannedEpoch) =>
+    inSpan(SPAN_ROUND, { [ATTR_ROUND]: step.round!, [ATTR_EPOCH]: index }, () => pruneRoundSteps(index, step));
+
+  for (let index = progress.nextEpoch; index < plan.length; index++) {
+    const step = plan[index];
+    await inSpan(SPAN_EPOCH, { [ATTR_EPOCH]: index, [ATTR_PHASE]: step.phase }, async () => {
+      const acc = await runEpoch(index, step);
+      if (step.round !== undefined) await pruneRound(index, step);
+      // The reported result is the best test accuracy of final training, checkpointed (quirk Q11).
+      if (step.phase === 'final_training' && acc > progress.bestAccuracy) {
+        progress.bestAccuracy = acc;
+        progress.bestCheckpoint = await timed('checkpoint', `best (epoch ${index})`, () => ports.saveCheckpoint(model, 'best'));
+      }
+      progress.nextEpoch = index + 1;
+      progress.elapsedSeconds = (resume?.progress.elapsedSeconds ?? 0) + (performance.now() - t0) / 1000;
+      await timed('checkpoint', `resume state after epoch ${index}`, () => ports.saveSnapshot({ progress, model, buffers: opt.buffers, initModel }));
+    });
   }
 
-  // Final training: the schedule's phases, the first shortened by the rounds and warmup.
-  for (let p = 0; p < cfg.schedule.length; p++) {
-    for (let i = 0; i < finalEpochs[p]; i++) {
-      const acc = await runEpoch('final_training', cfg.schedule[p].lr);
-      if (acc > best) {
-        best = acc;
-        bestName = await timed('checkpoint', `best (epoch ${epoch - 1})`, () => ports.saveCheckpoint(model, 'best'));
-      }
-    }
-  }
-  if (!bestName) bestName = await timed('checkpoint', 'final', () => ports.saveCheckpoint(model, 'best'));
-  const finalEval = await timed('evaluate', 'best checkpoint', () => ports.evaluateCheckpoint(bestName));
+  await timed('checkpoint', 'final', () => ports.saveCheckpoint(model, 'final'));
+  if (!progress.bestCheckpoint) progress.bestCheckpoint = 'final';
+  const finalEval = await timed('evaluate', `${progress.bestCheckpoint} checkpoint`, () => ports.evaluateCheckpoint(progress.bestCheckpoint));
   const summary: RunSummaryData = {
     backend: ports.backend,
     parametersBefore: base.params,
     parametersAfter: countParameters(model.net),
     flopsBefore: base.flops,
     flopsAfter: countFlops(model.net),
-    accuracyBeforePruning: accBeforePruning,
-    accuracyAfterPruning: accAfterPruning,
+    accuracyBeforePruning: progress.accuracyBeforePruning,
+    accuracyAfterPruning: progress.accuracyAfterPruning,
     accuracyAfterFinetune: finalEval.accuracy,
-    bestTestAccuracy: best,
+    bestTestAccuracy: progress.bestAccuracy >= 0 ? progress.bestAccuracy : finalEval.accuracy,
     compressionRatio: base.bytes / stateBytes(model.net),
-    channelsBefore,
+    channelsBefore: base.channels,
     channelsAfter: effectiveChannels(model),
-    stageSeconds,
-    wallSeconds: (performance.now() - t0) / 1000,
-    finalCheckpoint: bestName,
+    stageSeconds: progress.stageSeconds,
+    wallSeconds: (resume?.progress.elapsedSeconds ?? 0) + (performance.now() - t0) / 1000,
+    finalCheckpoint: progress.bestCheckpoint,
   };
   model.dispose();
+  initModel?.dispose();
   opt.dispose();
   return summary;
 }

@@ -33,6 +33,15 @@ export interface RunConfig {
   augment: boolean;
   /** Carry SGD momentum across pruning steps (the paper's preserve_moment). */
   preserveMomentum: boolean;
+  /** Temperature of the Hessian-gradient measures (forced to 1 for grad_preserve, quirk Q5). */
+  graspTemperature: number;
+  /** Track importance over the last `trackBatches` minibatches of each round (EMA weight `alpha`). */
+  trackImportance: boolean;
+  trackBatches: number;
+  alpha: number;
+  useL2: boolean;
+  /** Bias measures towards small distance from θ₀, pruned alongside the model. */
+  useInit: boolean;
 }
 
 export const PAPER_SCHEDULE: LrPhase[] = [
@@ -82,7 +91,21 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     testSamples: input.testSamples ?? 0,
     augment: input.augment ?? true,
     preserveMomentum: input.preserveMomentum ?? false,
+    graspTemperature: pick(input.graspTemperature, 200),
+    trackImportance: input.trackImportance ?? false,
+    trackBatches: pick(input.trackBatches, 20),
+    alpha: pick(input.alpha, 0.8),
+    useL2: input.useL2 ?? false,
+    useInit: input.useInit ?? false,
   };
+  // Derived settings of the paper's main.py (PRUNING-SPEC §1).
+  if (cfg.measure === 'grad_preserve') cfg.graspTemperature = 1;
+  if (cfg.measure === 'biased_loss_tracked') {
+    cfg.useInit = false;
+    cfg.useL2 = true;
+    cfg.preserveMomentum = true;
+    cfg.trackImportance = true;
+  }
   if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 2) throw new RunConfigError('num_classes', `must be ≥ 2, got ${cfg.numClasses}`);
   if (!(cfg.temperature > 0)) throw new RunConfigError('temperature', `must be > 0, got ${cfg.temperature}`);
   if (!(cfg.lrPrune > 0)) throw new RunConfigError('lr_prune', `must be > 0, got ${cfg.lrPrune}`);
@@ -94,6 +117,13 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     if (!(p.lr > 0) || !Number.isInteger(p.epochs) || p.epochs < 0)
       throw new RunConfigError(`schedule[${i}]`, `needs lr > 0 and a whole number of epochs ≥ 0, got lr ${p.lr}, epochs ${p.epochs}`);
   });
+  if (!(cfg.alpha > 0 && cfg.alpha <= 1)) throw new RunConfigError('alpha', `must be in (0, 1], got ${cfg.alpha}`);
+  if (!Number.isInteger(cfg.trackBatches) || cfg.trackBatches < 1) throw new RunConfigError('track_batches', `must be a positive integer, got ${cfg.trackBatches}`);
+  if (cfg.trackImportance && (cfg.measure === 'grasp' || cfg.measure === 'grad_preserve'))
+    throw new RunConfigError('track_importance', `cannot be used with ${cfg.measure}: the Hessian-gradient measures need a data loader (quirk Q9)`);
+  if (cfg.trackImportance && cfg.useL2 && cfg.measure !== 'biased_loss_tracked')
+    throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (biased_loss_tracked), not ${cfg.measure} (quirk Q9)`);
+  if (cfg.useInit && !cfg.measure) throw new RunConfigError('use_init', 'needs a measure to bias');
   if (cfg.measure) {
     if (cfg.thresholds.length === 0) {
       if (!(cfg.pruneRatio > 0 && cfg.pruneRatio <= 0.95))

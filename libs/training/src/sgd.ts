@@ -1,4 +1,4 @@
-import { tf } from '@flowprune/tensor';
+import { fusedSgdStep, tf } from '@flowprune/tensor';
 
 export interface SgdOptions {
   lr: number;
@@ -18,6 +18,20 @@ export class Sgd {
 
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>): void {
     const { lr, momentum, weightDecay } = this.options;
+    const slots = [...grads].map(([name, grad]) => {
+      const param = params.get(name);
+      if (!param) throw new Error(`no parameter ${name} for its gradient`);
+      return { name, param, grad, buffer: this.buffers.get(name) };
+    });
+    // The native backend updates every parameter and buffer in place in one call.
+    const fused = fusedSgdStep(slots, this.options);
+    if (fused) {
+      slots.forEach((s, i) => {
+        const buf = fused[i];
+        if (buf) this.buffers.set(s.name, buf);
+      });
+      return;
+    }
     for (const [name, g] of grads) {
       const v = params.get(name);
       if (!v) throw new Error(`no parameter ${name} for its gradient`);

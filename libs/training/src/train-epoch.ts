@@ -1,3 +1,4 @@
+import { ATTR_BATCH_INDEX, ATTR_DATA_WAIT, ATTR_IMAGES, isSampledBatch, recordSpan, SPAN_TRAIN_BATCH, trainingMetrics } from '@flowprune/telemetry';
 import { tf } from '@flowprune/tensor';
 import type { Model } from '@flowprune/models';
 import { batchToTensors, type PixelBatch } from './batch.js';
@@ -19,6 +20,11 @@ export interface BatchHook {
   (info: { batch: number; loss: number; samples: number }): void;
 }
 
+/** Sees each step's gradients (by parameter name) after the optimizer step, before they are freed. */
+export interface StepHook {
+  (info: { batch: number; grads: ReadonlyMap<string, tf.Tensor> }): void;
+}
+
 /** One training epoch: train-mode BatchNorm (running stats updated as PyTorch does), SGD steps. */
 export async function trainEpoch(
   model: Model,
@@ -27,6 +33,7 @@ export async function trainEpoch(
   temperature: number,
   onBatch?: BatchHook,
   shouldStop?: () => boolean,
+  afterStep?: StepHook,
 ): Promise<EpochResult> {
   const start = performance.now();
   let dataMs = 0;
@@ -45,7 +52,8 @@ export async function trainEpoch(
   for (;;) {
     const t0 = performance.now();
     const next = await it.next();
-    dataMs += performance.now() - t0;
+    const waitedMs = performance.now() - t0;
+    dataMs += waitedMs;
     if (next.done || shouldStop?.()) break;
     const batch = next.value;
     const bnStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
@@ -60,13 +68,16 @@ export async function trainEpoch(
     varList.forEach((v, i) => byName.set(names[i], grads[v.name]));
     opt.step(trainable, byName);
     updateRunningStats(model, bnStats);
+    afterStep?.({ batch: index, grads: byName });
     const loss = (await value.data())[0];
     const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(preds!, y), 'int32')));
     correct += (await hits.data())[0];
     tf.dispose([value, hits, preds!, x, y, ...Object.values(grads)]);
     lossSum += loss * batch.count;
     samples += batch.count;
-    onBatch?.({ batch: index++, loss, samples });
+    recordBatch(index, batch.count, t0, waitedMs, performance.now());
+    onBatch?.({ batch: index, loss, samples });
+    index++; // not inside the call above: `?.` skips its arguments when there is no hook
   }
   return {
     loss: samples ? lossSum / samples : NaN,
@@ -75,6 +86,16 @@ export async function trainEpoch(
     seconds: (performance.now() - start) / 1000,
     dataSeconds: dataMs / 1000,
   };
+}
+
+/** Batch metrics (wait vs compute), and a span for sampled batches; no-ops without an OpenTelemetry SDK. */
+function recordBatch(index: number, images: number, startMs: number, waitedMs: number, endMs: number): void {
+  const m = trainingMetrics();
+  m.images.add(images);
+  m.batchDuration.record((endMs - startMs) / 1000);
+  m.dataWait.record(waitedMs / 1000);
+  m.compute.record((endMs - startMs - waitedMs) / 1000);
+  if (isSampledBatch(index)) recordSpan(SPAN_TRAIN_BATCH, startMs, endMs, { [ATTR_BATCH_INDEX]: index, [ATTR_IMAGES]: images, [ATTR_DATA_WAIT]: waitedMs / 1000 });
 }
 
 /** running ← (1 − m)·running + m·batch, with the unbiased batch variance; counter + 1. */

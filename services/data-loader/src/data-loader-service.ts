@@ -4,13 +4,15 @@ import {
   batchCount,
   CIFAR_CHANNELS,
   CIFAR_SIDE,
+  classCounts,
   DatasetRegistry,
   iterateBatches,
   makeBatch,
   planEpoch,
   selectClassBalanced,
   type Batch,
-  type CifarSplit,
+  type LabelledImages,
+  type LoadedDataset,
 } from '@flowprune/data';
 import {
   Split,
@@ -39,21 +41,20 @@ function toImageBatch(b: Batch, index: number): ImageBatch {
   };
 }
 
-function classCounts(split: CifarSplit, numClasses: number): number[] {
-  const counts = new Array<number>(numClasses).fill(0);
-  for (const l of split.labels) counts[l]++;
-  return counts;
-}
-
 export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServiceServer {
   const datasetOf = (req: { dataset?: { name: string } }) => {
     if (!req.dataset?.name) throw invalidArgument('dataset.name', `is required; this data-loader serves ${registry.names().join(', ')}`);
     return { name: req.dataset.name, ds: registry.get(req.dataset.name) };
   };
-  const splitOf = (split: Split, ds: ReturnType<DatasetRegistry['get']>) => {
+  const splitOf = (split: Split, ds: LoadedDataset): LabelledImages => {
     if (split === Split.SPLIT_TRAIN) return ds.train;
     if (split === Split.SPLIT_TEST) return ds.test;
     throw invalidArgument('split', 'must be SPLIT_TRAIN or SPLIT_TEST');
+  };
+  // The paper augments only training data; a test split is always served as stored.
+  const augmentOf = (split: Split, augment: boolean): boolean => {
+    if (augment && split === Split.SPLIT_TEST) throw invalidArgument('augment', 'the test split is never augmented; send augment=false');
+    return augment;
   };
   const seedOf = (seed: number) => {
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', `must be a non-negative integer, got ${seed}`);
@@ -66,7 +67,7 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
       const n = ds.classNames.length;
       return {
         name,
-        format: registry.entry(name).format,
+        format: ds.format,
         numClasses: n,
         classNames: ds.classNames,
         trainSize: ds.train.count,
@@ -93,7 +94,8 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
       // max_samples: whole batches while fewer than max_samples were sent.
       if (req.maxSamples > 0) total = Math.min(total, Math.ceil(req.maxSamples / req.batchSize));
       let index = 0;
-      for (const b of iterateBatches(split, { seed, epoch: req.epoch, shuffle: req.shuffle, shard, batchSize: req.batchSize, augment: req.augment })) {
+      const augment = augmentOf(req.split, req.augment);
+      for (const b of iterateBatches(split, { seed, epoch: req.epoch, shuffle: req.shuffle, shard, batchSize: req.batchSize, augment })) {
         if (index >= total) break;
         yield { batch: toImageBatch(b, index), totalBatches: total };
         index++;
@@ -101,14 +103,14 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
     }),
 
     sampleBalanced: unary<SampleBalancedRequest, SampleBalancedResponse>(async (req) => {
-      const { ds } = datasetOf(req);
+      const { name, ds } = datasetOf(req);
       const split = splitOf(req.split, ds);
       if (!Number.isInteger(req.perClass) || req.perClass < 1) throw invalidArgument('per_class', `must be ≥ 1, got ${req.perClass}`);
       const seed = seedOf(req.seed);
       const plan = planEpoch(split.count, { seed, epoch: req.epoch, shuffle: req.shuffle });
       const orderedLabels = Array.from(plan.indices, (i) => split.labels[i]);
-      const sel = selectClassBalanced(orderedLabels, req.perClass, ds.classNames.length);
-      const augment = req.augment ? { seed, epoch: req.epoch } : null;
+      const sel = selectClassBalanced(orderedLabels, req.perClass, ds.classNames.length, `dataset ${name} (${Split[req.split]})`);
+      const augment = augmentOf(req.split, req.augment) ? { seed, epoch: req.epoch } : null;
       return {
         groups: sel.groups.map((g, c) => {
           const idx = Uint32Array.from(g, (p) => plan.indices[p]);

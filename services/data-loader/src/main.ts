@@ -1,4 +1,5 @@
 // flowprune-data-loader: serves the datasets named on the command line.
+import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
 import { DatasetRegistry, parseDatasetSpecs } from '@flowprune/data';
 import { runServiceProcess } from '@flowprune/grpc';

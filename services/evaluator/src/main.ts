@@ -1,8 +1,10 @@
 // flowprune-evaluator: accuracy, loss, FLOPs, parameters and compression of stored checkpoints.
+import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
 import { makeClient, runServiceProcess } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
+import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { makeEvaluatorService } from './evaluator-service.js';
 
@@ -15,6 +17,7 @@ const opts = new Command('flowprune-evaluator')
   .opts<{ address: string; dataLoader: string; store: string }>();
 
 const backend = await initBackend();
+setComputeBackend(backend.name);
 await runServiceProcess({
   name: 'evaluator',
   address: opts.address,

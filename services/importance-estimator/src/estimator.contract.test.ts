@@ -1,59 +1,143 @@
-// Contract test: the generated client against the real importance-estimator process.
+// Contract test: the generated client against the real importance-estimator process (and a real
+// data-loader for dataset mode).
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
 import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
-import { Model } from '@flowprune/models';
-import { ImportanceEstimatorServiceClient } from '@flowprune/proto';
+import { buildNetwork, Model, parseSafeTensors, serializeSafeTensors } from '@flowprune/models';
+import { ImportanceEstimatorServiceClient, type EstimateRequest, type ImageBatch } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
 
 const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
-let svc: LaunchedService;
+const procs: LaunchedService[] = [];
 let client: ImportanceEstimatorServiceClient;
+let randomModel: Buffer;
 
 before(async () => {
-  svc = await launchService({ name: 'importance-estimator', entry: join(import.meta.dirname, 'main.ts'), args: ['--store', tempDir('est')] });
-  client = makeClient(ImportanceEstimatorServiceClient, svc.address);
+  const dir = tempDir('est');
+  generateSyntheticCifar10({ dir: join(dir, 'syn'), trainPerClass: 3, testPerClass: 1, seed: 4 });
+  const loader = await launchService({ name: 'data-loader', entry: join(import.meta.dirname, '../../data-loader/src/main.ts'), args: ['--dataset', `syn=${join(dir, 'syn')}`] });
+  procs.push(loader);
+  const est = await launchService({ name: 'importance-estimator', entry: join(import.meta.dirname, 'main.ts'), args: ['--store', join(dir, 'runs'), '--data-loader', loader.address] });
+  procs.push(est);
+  client = makeClient(ImportanceEstimatorServiceClient, est.address);
+  await initBackend({ log: () => undefined });
+  const m = Model.init(buildNetwork('resnet56', 10), 11);
+  randomModel = Buffer.from(m.toSafeTensors());
+  m.dispose();
 });
 
 after(async () => {
   client?.close();
-  assert.equal(await svc?.stop(), 0);
+  const codes = await Promise.all(procs.reverse().map((p) => p.stop()));
+  assert.deepEqual(codes, [0, 0]);
 });
 
-test('ListMeasures names the built-in measures', async () => {
+const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, ...over });
+
+/** The fixtures README's metric. */
+function rel(a: number[][], e: number[][]): number {
+  let worst = 0;
+  e.forEach((ev, l) => {
+    const scale = Math.max(...ev.map(Math.abs));
+    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
+  });
+  return worst;
+}
+
+test('ListMeasures names every measure of the paper with its parameters and defaults', async () => {
   const res = await call(client, client.listMeasures, {});
   assert.equal(res.estimator, 'flowprune-builtin');
-  const names = res.measures.map((m) => m.name);
-  for (const n of ['mag_based', 'l1', 'bn']) assert.ok(names.includes(n), `${n} listed`);
+  const byName = new Map(res.measures.map((m) => [m.name, m]));
+  const paper = ['mag_based', 'l1', 'bn', 'loss_based', 'biased_loss', 'biased_loss_init', 'biased_loss_tracked', 'tfo', 'fisher', 'nvidia', 'grasp', 'grad_preserve'];
+  for (const n of [...paper, 'biased_loss_tracked_l2', 'biased_loss_tracked_l2_init']) assert.ok(byName.has(n), `${n} listed`);
+  const defaults = (n: string) => Object.fromEntries(byName.get(n)!.parameters.map((p) => [p.name, p.defaultValue]));
+  assert.deepEqual(defaults('loss_based'), { T: 5, imp_samples: 2560, batch_size: 128, exact_decisions: 0 });
+  assert.deepEqual(defaults('grasp'), { grasp_T: 200, imp_samples: 2560, exact_decisions: 0 });
+  assert.deepEqual(defaults('grad_preserve'), { grad_preserve_T: 1, imp_samples: 2560, exact_decisions: 0 });
+  assert.deepEqual(defaults('mag_based'), {});
+  assert.equal(byName.get('biased_loss_init')!.needsInitWeights, true);
+  assert.equal(byName.get('fisher')!.needsData, true);
 });
 
-test('Estimate mag_based on inline fixture weights equals the reference values', { skip: !existsSync(join(FIXTURES, 'resnet56')) && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(FIXTURES, 'resnet56/expected.json'), 'utf8')) as { num_classes: number; measures: { mag_based: number[][] }; layers: { conv: string }[] };
-  const bytes = readFileSync(join(FIXTURES, 'resnet56/weights.safetensors'));
+test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fixture', { skip: !existsSync(join(FIXTURES, 'resnet56')) && 'no fixtures' }, async () => {
+  const e = JSON.parse(readFileSync(join(FIXTURES, 'resnet56/expected.json'), 'utf8')) as {
+    num_classes: number;
+    batch_size: number;
+    imp_samples: number;
+    first_order: { T: number; images_used: number };
+    measures: Record<string, number[][]>;
+    layers: { conv: string }[];
+  };
   // The fixture file has no flowprune metadata: wrap it with arch and classes.
-  await initBackend();
-  const model = Model.fromSafeTensors(new Uint8Array(bytes), { arch: 'resnet56', numClasses: e.num_classes });
-  const res = await call(client, client.estimate, { model: { safetensors: Buffer.from(model.toSafeTensors()) }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 });
+  const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, 'resnet56/weights.safetensors'))), { arch: 'resnet56', numClasses: e.num_classes });
+  const split = readCifarBinary(join(FIXTURES, 'data_c10.bin'), { variant: 'cifar10', numClasses: e.num_classes });
+  const batches: ImageBatch[] = [];
+  for (let s = 0; s < split.count; s += e.batch_size) {
+    const n = Math.min(e.batch_size, split.count - s);
+    const pixels = Buffer.alloc(n * 3072);
+    for (let i = 0; i < n; i++) chwToHwc(split.images, (s + i) * 3072, pixels, i * 3072);
+    batches.push({ index: batches.length, count: n, height: 32, width: 32, channels: 3, pixels, labels: Array.from(split.labels.subarray(s, s + n)), sampleIndices: [] });
+  }
+  const res = await call(
+    client,
+    client.estimate,
+    req({
+      model: { safetensors: Buffer.from(model.toSafeTensors()) },
+      initModel: { safetensors: readFileSync(join(FIXTURES, 'resnet56/init.safetensors')) },
+      measure: 'biased_loss_init',
+      params: { T: e.first_order.T, imp_samples: e.imp_samples, exact_decisions: 1 },
+      batches,
+    }),
+  );
   model.dispose();
-  assert.equal(res.layers.length, e.measures.mag_based.length);
-  res.layers.forEach((l, i) => {
-    assert.equal(l.conv, e.layers[i].conv);
-    const ref = e.measures.mag_based[i];
-    const scale = Math.max(...ref);
-    l.values.forEach((v, j) => assert.ok(Math.abs(v - ref[j]) <= 1e-6 * scale, `layer ${i}[${j}]: ${v} vs ${ref[j]}`));
-  });
+  assert.deepEqual(res.layers.map((l) => l.conv), e.layers.map((l) => l.conv), "the paper's layer order");
+  assert.equal(res.samplesUsed, e.first_order.images_used);
+  const r = rel(res.layers.map((l) => l.values), e.measures['biased_loss_init']);
+  assert.ok(r <= 1e-3, `rel ${r}`);
 });
 
-test('bad requests get INVALID_ARGUMENT or NOT_FOUND naming the problem', async () => {
-  const base = { params: {}, batches: [], seed: 0, epoch: 0 };
-  await assert.rejects(call(client, client.estimate, { ...base, measure: 'nope', model: { safetensors: Buffer.from([1]) } }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /unknown measure "nope"/.test(e.details));
-  await assert.rejects(call(client, client.estimate, { ...base, measure: 'mag_based' }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /^model: is required/.test(e.details));
-  await assert.rejects(call(client, client.estimate, { ...base, measure: 'mag_based', model: { safetensors: Buffer.from('garbage') } }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /model/.test(e.details));
-  await assert.rejects(call(client, client.estimate, { ...base, measure: 'mag_based', params: { T: 2 }, model: { safetensors: Buffer.from([0]) } }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /no parameter "T"/.test(e.details));
-  await assert.rejects(call(client, client.estimate, { ...base, measure: 'mag_based', model: { checkpoint: { runId: 'r1', name: 'x' } } }), (e: ServiceError) => e.code !== status.OK && /r1/.test(e.details));
+test('dataset mode: the estimator pulls (seed, epoch) batches and class-balanced groups from the data-loader', async () => {
+  const est = (measure: string, params: Record<string, number>, epoch = 0) => call(client, client.estimate, req({ measure, params, dataset: { name: 'syn' }, seed: 3, epoch }));
+  const a = await est('loss_based', { imp_samples: 15, batch_size: 10 });
+  assert.equal(a.samplesUsed, 20, 'whole batches until 15 images were read');
+  const again = await est('loss_based', { imp_samples: 15, batch_size: 10 });
+  assert.deepEqual(again.layers, a.layers, 'same (seed, epoch): same samples, same values');
+  const other = await est('loss_based', { imp_samples: 15, batch_size: 10 }, 1);
+  assert.notDeepEqual(other.layers, a.layers, 'another epoch reads other (augmented, reshuffled) samples');
+  const g = await est('grasp', { imp_samples: 10 });
+  assert.equal(g.samplesUsed, 10, 'one image per class');
+  assert.ok(g.layers.some((l) => l.values.some((v) => v < 0)) && g.layers.some((l) => l.values.some((v) => v > 0)), 'grasp is signed');
+});
+
+test('bad requests get INVALID_ARGUMENT (or the data-loader status) naming the problem', async () => {
+  const invalid = (re: RegExp) => (e: ServiceError) => {
+    assert.equal(e.code, status.INVALID_ARGUMENT, e.details);
+    assert.match(e.details, re);
+    return true;
+  };
+  const reject = (over: Partial<EstimateRequest>, re: RegExp) => assert.rejects(call(client, client.estimate, req(over)), invalid(re));
+  await reject({ measure: 'nope' }, /unknown measure "nope"/);
+  await reject({ measure: '' }, /^measure: is required/);
+  await reject({ model: undefined }, /^model: is required/);
+  await reject({ model: { safetensors: Buffer.from('garbage') } }, /^model: /);
+  await reject({ params: { T: 2 } }, /no parameter "T"/);
+  await reject({ measure: 'loss_based', params: { T: 0 }, dataset: { name: 'syn' } }, /parameter T of loss_based must be in/);
+  await reject({ measure: 'loss_based', params: { imp_samples: 2.5 }, dataset: { name: 'syn' } }, /imp_samples .* whole number/);
+  await reject({ measure: 'loss_based' }, /^dataset: measure loss_based reads data/);
+  await reject({ measure: 'biased_loss_init', dataset: { name: 'syn' } }, /^init_model: is required by biased_loss_init/);
+  await reject({ measure: 'grasp', params: { imp_samples: 5 }, dataset: { name: 'syn' } }, /imp_samples \(5\) must be at least the number of classes \(10\)/);
+  const batch: ImageBatch = { index: 0, count: 1, height: 32, width: 32, channels: 3, pixels: Buffer.alloc(3072), labels: [12], sampleIndices: [] };
+  await reject({ measure: 'tfo', batches: [batch] }, /^batches: batches\[0\]: label 12 of image 0 is outside 0\.\.9/);
+  await reject({ measure: 'tfo', batches: [{ ...batch, labels: [1], pixels: Buffer.alloc(100) }] }, /batches\[0\]: has 100 pixel bytes/);
+  // Weights that do not fit the architecture their metadata names.
+  const file = parseSafeTensors(randomModel);
+  const misfit = serializeSafeTensors({ tensors: file.tensors, metadata: { ...file.metadata, arch: 'vgg13', config: '' } });
+  await reject({ model: { safetensors: Buffer.from(misfit) } }, /^model: .*(missing|unexpected) .*vgg13/);
+  await assert.rejects(call(client, client.estimate, req({ measure: 'loss_based', dataset: { name: 'nodata' } })), (e: ServiceError) => e.code !== status.OK && /nodata/.test(e.details));
   const res = await call(client, client.listMeasures, {});
   assert.ok(res.measures.length > 0, 'still serving');
 });

@@ -1,8 +1,10 @@
 // flowprune-trainer: owns runs — training, prune rounds through the estimators, fine-tuning.
+import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
 import { makeClient, runServiceProcess } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
+import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { EstimatorRegistry } from './estimator-registry.js';
 import { RunManager } from './run-manager.js';
@@ -23,6 +25,7 @@ const opts = new Command('flowprune-trainer')
   .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string }>();
 
 const backend = await initBackend();
+setComputeBackend(backend.name);
 const runs = new RunManager({
   store: openRunStore(opts.store),
   dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),

@@ -1,21 +1,17 @@
-// Owns the trainer's runs: starts them in the background, persists their records and events,
-// and fans live events out to WatchRun streams.
-import { call, failedPrecondition, invalidArgument, notFound, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
-import { Model } from '@flowprune/models';
-import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient, type RunSpec } from '@flowprune/proto';
-import type { RunStore } from '@flowprune/store';
-import { resolveRunConfig, RunCancelled, runPruneTrain, RunConfigError, type RunConfig, type RunEventBody } from '@flowprune/training';
+// Owns the trainer's runs: starts and resumes them in the background, persists their records and
+// events, and fans live events out to WatchRun streams.
+import { call, failedPrecondition, invalidArgument, notFound } from '@flowprune/grpc';
+import { buildNetwork, Model } from '@flowprune/models';
+import type { RunSpec } from '@flowprune/proto';
+import { annotateActiveSpan, ATTR_RUN_ID, runInContext, withRunId, type Context } from '@flowprune/telemetry';
+import { isTrackable, makeTracker, planEpochs, resolveRunConfig, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody, type RunSnapshot } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
-import type { EstimatorRegistry } from './estimator-registry.js';
 import { isTerminal } from './run-events.js';
+import { makeRunPorts, type PortDeps } from './run-ports.js';
+import { loadSnapshot } from './run-snapshots.js';
+import { runConfigFromSpec } from './run-spec.js';
 
-export interface TrainerDeps {
-  store: RunStore;
-  dataLoader: DataLoaderServiceClient;
-  evaluator: EvaluatorServiceClient;
-  estimators: EstimatorRegistry;
-  backend: string;
-}
+export type TrainerDeps = PortDeps;
 
 interface TimedEvent {
   unixMs: number;
@@ -28,6 +24,8 @@ interface ActiveRun {
   watchers: Set<AsyncQueue<TimedEvent>>;
   cancelled: boolean;
   done: Promise<void>;
+  /** The StartRun/ResumeRun call's trace context, with the run id as baggage: the run continues that trace. */
+  trace: Context;
 }
 
 export class RunManager {
@@ -39,42 +37,13 @@ export class RunManager {
   async start(spec: RunSpec): Promise<string> {
     if (!spec.dataset?.name) throw invalidArgument('spec.dataset.name', 'is required (a dataset the data-loader serves)');
     const described = await call(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: spec.dataset }, 60_000);
-    let cfg: RunConfig;
-    try {
-      cfg = resolveRunConfig({
-        name: spec.name,
-        arch: spec.arch,
-        numClasses: spec.numClasses || described.numClasses,
-        dataset: spec.dataset.name,
-        seed: spec.seed,
-        measure: spec.measure,
-        measureParams: spec.measureParams,
-        pruneRatio: spec.prunePercent / 100,
-        nRounds: spec.nRounds,
-        thresholds: spec.thresholds,
-        temperature: spec.temperature,
-        impSamples: spec.impSamples,
-        warmupEpochs: spec.warmupEpochs,
-        lrPrune: spec.lrPrune,
-        momentum: spec.momentum,
-        weightDecay: spec.weightDecay,
-        schedule: spec.schedule,
-        batchSize: spec.batchSize,
-        evalBatchSize: spec.evalBatchSize,
-        trainSamples: spec.trainSamples,
-        testSamples: spec.testSamples,
-        augment: spec.augment,
-        preserveMomentum: spec.preserveMomentum,
-      });
-    } catch (e) {
-      if (e instanceof RunConfigError) throw invalidArgument(`spec.${e.field}`, e.message.slice(e.field.length + 2));
-      throw e;
-    }
+    const cfg = runConfigFromSpec(spec, described.numClasses);
     if (cfg.numClasses !== described.numClasses)
       throw invalidArgument('spec.num_classes', `is ${cfg.numClasses} but dataset ${cfg.dataset} has ${described.numClasses} classes`);
-    if (cfg.measure) await this.deps.estimators.resolve(cfg.measure);
+    if (cfg.measure && !cfg.trackImportance) await this.deps.estimators.resolve(cfg.measure);
+    if (cfg.trackImportance && !isTrackable(cfg.measure))
+      throw invalidArgument('spec.track_importance', `cannot track ${cfg.measure}; trackable measures: biased_loss_tracked, loss_based, biased_loss, tfo, fisher, nvidia`);
     const initial = spec.pretrained ? await this.loadPretrained(spec) : undefined;
-
     const record = await this.deps.store.createRun({
       spec: JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>,
       model: cfg.arch,
@@ -85,11 +54,45 @@ export class RunManager {
       backend: this.deps.backend,
       status: 'running',
     });
-    const run: ActiveRun = { id: record.id, history: [], watchers: new Set(), cancelled: false, done: Promise.resolve() };
-    this.runs.set(run.id, run);
-    const trainSize = cfg.trainSamples ? Math.min(cfg.trainSamples, described.trainSize) : described.trainSize;
-    run.done = this.execute(run, cfg, Math.ceil(trainSize / cfg.batchSize), initial);
+    const run = this.track(record.id, []);
+    run.done = this.execute(run, cfg, this.trainBatches(cfg, described.trainSize), { initialModel: initial });
     return run.id;
+  }
+
+  /**
+   * Continues a stopped run from its last epoch snapshot. With the same backend the result is
+   * bit-identical to an uninterrupted run: data order and augmentation are pure functions of
+   * (seed, epoch), and the snapshot holds weights, BN statistics, masks and momentum.
+   */
+  async resume(id: string): Promise<{ nextEpoch: number; totalEpochs: number }> {
+    const active = this.runs.get(id);
+    if (active && !active.history.some((e) => isTerminal(e.body))) throw failedPrecondition(`run ${id} is running on this trainer; watch it instead`);
+    const record = await this.deps.store.getRun(id);
+    if (!record) throw notFound(`run ${id} does not exist`);
+    if (record.status === 'completed') throw failedPrecondition(`run ${id} has already completed; see \`flowprune runs show ${id}\``);
+    const cfg = resolveRunConfig(record.spec as unknown as Parameters<typeof resolveRunConfig>[0]);
+    const described = await call(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, 60_000);
+    const snapshot = record.resume ? await loadSnapshot(this.deps.store, id, record.resume) : undefined;
+    // Watchers see the whole run; the previous session's end is not this run's end.
+    const past = (await this.deps.store.readEvents(id)).filter((e) => e.type !== 'finished' && e.type !== 'failed');
+    const run = this.track(
+      id,
+      past.map((e) => ({ unixMs: Date.parse(e.at), body: e.data as unknown as RunEventBody })),
+    );
+    await this.deps.store.updateRun(id, { status: 'running', error: undefined });
+    run.done = this.execute(run, cfg, this.trainBatches(cfg, described.trainSize), { resume: snapshot });
+    return { nextEpoch: snapshot?.progress.nextEpoch ?? 0, totalEpochs: planEpochs(cfg).length };
+  }
+
+  private track(id: string, history: TimedEvent[]): ActiveRun {
+    annotateActiveSpan({ [ATTR_RUN_ID]: id });
+    const run: ActiveRun = { id, history, watchers: new Set(), cancelled: false, done: Promise.resolve(), trace: withRunId(id) };
+    this.runs.set(id, run);
+    return run;
+  }
+
+  private trainBatches(cfg: RunConfig, trainSize: number): number {
+    return Math.ceil((cfg.trainSamples ? Math.min(cfg.trainSamples, trainSize) : trainSize) / cfg.batchSize);
   }
 
   private async loadPretrained(spec: RunSpec): Promise<Model> {
@@ -103,59 +106,14 @@ export class RunManager {
     return Model.fromSafeTensors(bytes, { arch: spec.arch }, 'spec.pretrained');
   }
 
-  private async execute(run: ActiveRun, cfg: RunConfig, trainBatchCount: number, initialModel?: Model): Promise<void> {
-    const { store, dataLoader, evaluator } = this.deps;
+  private async execute(run: ActiveRun, cfg: RunConfig, trainBatchCount: number, start: { initialModel?: Model; resume?: RunSnapshot }): Promise<void> {
+    const { store } = this.deps;
     const emit = (body: RunEventBody) => this.publish(run, body);
     try {
-      const summary = await runPruneTrain(cfg, {
-        backend: this.deps.backend,
-        initialModel,
-        trainBatchCount,
-        trainBatches: (epoch) =>
-          streamImageBatches(dataLoader, {
-            dataset: { name: cfg.dataset },
-            split: Split.SPLIT_TRAIN,
-            batchSize: cfg.batchSize,
-            seed: cfg.seed,
-            epoch,
-            shuffle: true,
-            augment: cfg.augment,
-            shardIndex: 0,
-            shardCount: 1,
-            maxSamples: cfg.trainSamples,
-          }),
-        testBatches: () => streamImageBatches(dataLoader, testSplitRequest(cfg.dataset, cfg.evalBatchSize, cfg.testSamples)),
-        saveCheckpoint: async (model, name) => {
-          await store.putCheckpoint(run.id, name, model.toSafeTensors(), { arch: model.net.arch, config: model.net.config as unknown as Record<string, unknown> });
-          return name;
-        },
-        evaluateCheckpoint: async (name) => {
-          const r = await call(evaluator, evaluator.evaluate, {
-            model: { checkpoint: { runId: run.id, name } },
-            dataset: { name: cfg.dataset },
-            split: Split.SPLIT_TEST,
-            batchSize: cfg.evalBatchSize,
-            temperature: cfg.temperature,
-            maxSamples: cfg.testSamples,
-          });
-          return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
-        },
-        estimate: async (name, _round, epoch) => {
-          const est = await this.deps.estimators.resolve(cfg.measure);
-          const r = await call(est.client, est.client.estimate, {
-            model: { checkpoint: { runId: run.id, name } },
-            measure: cfg.measure,
-            params: cfg.measureParams,
-            dataset: { name: cfg.dataset },
-            batches: [],
-            seed: cfg.seed,
-            epoch,
-          });
-          return { scores: r.layers.map((l) => l.values), estimator: `${est.estimator}@${est.address}` };
-        },
-        emit,
-        isCancelled: () => run.cancelled,
-      });
+      const ports = makeRunPorts(this.deps, run.id, cfg, trainBatchCount, { emit, isCancelled: () => run.cancelled, ...start });
+      // Tracked importance lives in the trainer: it needs every tracked step's gradients.
+      if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
+      const summary = await runInContext(run.trace, () => runPruneTrain(cfg, ports));
       await store.updateRun(run.id, { status: 'completed', summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
       emit({ kind: 'finished', summary });
     } catch (e) {
@@ -231,7 +189,7 @@ export class RunManager {
     return 'cancelling';
   }
 
-  /** Waits for every active run to stop (graceful shutdown). */
+  /** Cancels active runs and waits for them to stop (graceful shutdown); `resume` continues them. */
   async drain(): Promise<void> {
     for (const r of this.runs.values()) r.cancelled = true;
     await Promise.all([...this.runs.values()].map((r) => r.done));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunEvent, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
 import { FileRunStore } from '@flowprune/store';
 
@@ -40,7 +40,8 @@ after(async () => {
   assert.deepEqual(codes, [0, 0, 0, 0], 'all four services exit cleanly on SIGTERM');
 });
 
-const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
+const spec = (over: Partial<RunSpec> = {}): RunSpec =>
+  runSpec({
   name: 't',
   arch: 'resnet56',
   numClasses: 0,
@@ -65,7 +66,7 @@ const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   augment: true,
   preserveMomentum: true,
   ...over,
-});
+  });
 
 test('a prune+train run streams its events and lands in the store', async () => {
   const { runId } = await call(client, client.startRun, { spec: spec() });
@@ -91,12 +92,29 @@ test('a prune+train run streams its events and lands in the store', async () => 
   assert.equal(rec.status, 'completed');
   assert.deepEqual(rec.stats.map((s) => s.phase), ['pruning_and_training', 'final_training']);
   assert.equal(rec.rounds.length, 1);
-  const cps = (await store.listCheckpoints(runId)).map((c) => c.name).sort();
-  assert.deepEqual(cps, ['best', 'round1-pruned', 'round1-trained']);
+  const cps = (await store.listCheckpoints(runId)).map((c) => c.name);
+  for (const name of ['best', 'final', 'round1-pruned', 'round1-trained', 'resume-a-model', 'resume-a-optimizer']) assert.ok(cps.includes(name), `checkpoint ${name}`);
+  assert.ok(rec.resume, 'the run document names its last resume slot');
   // A replayed watch of a finished run gives the same persisted events.
   const replay: RunEvent[] = [];
   for await (const m of client.watchRun({ runId })) replay.push((m as WatchRunResponse).event!);
   assert.ok(replay.at(-1)?.finished, 'replay ends with finished');
+});
+
+test('biased_loss_tracked tracks importance in the trainer over the last minibatches', async () => {
+  const { runId } = await call(client, client.startRun, { spec: spec({ measure: 'biased_loss_tracked', trackBatches: 1 }) });
+  const events: RunEvent[] = [];
+  for await (const m of client.watchRun({ runId })) events.push((m as WatchRunResponse).event!);
+  const failed = events.find((e) => e.failed);
+  assert.equal(failed, undefined, failed?.failed?.message);
+  const round = events.find((e) => e.round)!.round!;
+  assert.equal(round.estimator, 'tracked in trainer');
+  assert.ok(round.prunedFraction > 0.3, `pruned ${round.prunedFraction}`);
+  const rec = (await new FileRunStore({ root: runsDir }).getRun(runId))!;
+  // biased_loss_tracked implies use_l2, preserve_moment and tracking (PRUNING-SPEC §1).
+  assert.equal(rec.spec.trackImportance, true);
+  assert.equal(rec.spec.useL2, true);
+  assert.equal(rec.spec.preserveMomentum, true);
 });
 
 test('invalid specs are rejected naming the field', async () => {
@@ -108,6 +126,8 @@ test('invalid specs are rejected naming the field', async () => {
     [{ measure: 'nonexistent' }, /measure "nonexistent" is offered by no configured estimator/],
     [{ batchSize: 100000 }, /spec\.batch_size/],
     [{ dataset: { name: '' } }, /spec\.dataset\.name/],
+    [{ measure: 'grasp', trackImportance: true }, /spec\.track_importance: cannot be used with grasp/],
+    [{ alpha: 2 }, /spec\.alpha/],
   ];
   for (const [over, re] of bad) {
     await assert.rejects(call(client, client.startRun, { spec: spec(over) }), (e: ServiceError) => {

@@ -1,35 +1,57 @@
-// `flowprune bench`: speed figures printed as ratios. Suites: model throughput on the active
-// backend, and the wasm training-kernel micro-benchmark of libs/tensor.
+// `flowprune bench`: speed figures printed as ratios. Suites: flowprune's backends against PyTorch
+// (bench-backends.ts), importance estimation against PyTorch (bench-importance.ts), model throughput on the active backend, the wasm training-kernel
+// micro-benchmark of libs/tensor, and data-loader streaming.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildNetwork, Model, type ArchName } from '@flowprune/models';
 import { initBackend, tf } from '@flowprune/tensor';
-import { evaluateModel, Sgd, trainEpoch, type PixelBatch } from '@flowprune/training';
+import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';
+import { backendsThroughput } from './bench-backends.js';
+import { dataThroughput, type DataBenchOptions, type TrainingRate } from './bench-data.js';
+import { importanceTimes } from './bench-importance.js';
+import { measureTimes, type MeasuresBenchOptions } from './bench-measures.js';
+import { tracingOverhead, type TracingBenchOptions } from './bench-tracing.js';
 import { WORKSPACE } from './paths.js';
+import { syntheticBatches } from './synthetic-batches.js';
 
 export interface BenchOptions {
   archs: ArchName[];
   batchSize: number;
   steps: number;
   suites: string[];
+  data: DataBenchOptions;
+  /** Backends of the backends suite (default: every one available). */
+  backends?: string[];
+  /** The importance suite: measures and their sample budget. */
+  importance: { measures: string[]; impSamples: number };
+  /** The measures suite: every measure of libs/importance on the active backend, at a small budget. */
+  measures?: MeasuresBenchOptions;
+  /** The tracing suite: the small demo with telemetry off and on. */
+  tracing?: Partial<TracingBenchOptions>;
 }
 
-function syntheticBatches(n: number, bs: number): AsyncIterable<PixelBatch> {
-  return (async function* () {
-    for (let i = 0; i < n; i++)
-      yield {
-        count: bs,
-        height: 32,
-        width: 32,
-        channels: 3,
-        pixels: Uint8Array.from({ length: bs * 3072 }, (_, j) => (j * 31 + i * 7) % 256),
-        labels: Array.from({ length: bs }, (_, j) => j % 10),
-      };
-  })();
+/** Training images/s of one architecture on the active backend, after one warm-up step. */
+async function trainRate(arch: ArchName, o: BenchOptions): Promise<number> {
+  const model = Model.init(buildNetwork(arch, 10), 0);
+  const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+  await trainEpoch(model, opt, syntheticBatches(1, o.batchSize), 5);
+  const tr = await trainEpoch(model, opt, syntheticBatches(o.steps, o.batchSize), 5);
+  opt.dispose();
+  model.dispose();
+  return tr.samples / tr.seconds;
 }
 
-/** Training and eval images/s per architecture, after one warm-up step. */
-async function modelThroughput(o: BenchOptions): Promise<void> {
+/** The fastest training rate among the benchmarked architectures (measured now unless given). */
+async function fastestTraining(o: BenchOptions, known: Map<ArchName, number>): Promise<TrainingRate> {
+  const info = await initBackend({ log: () => undefined });
+  for (const arch of o.archs) if (!known.has(arch)) known.set(arch, await trainRate(arch, o));
+  const [arch, imagesPerSecond] = [...known].reduce((a, b) => (b[1] > a[1] ? b : a));
+  return { arch, imagesPerSecond, batchSize: o.batchSize, backend: info.name };
+}
+
+/** Training and eval images/s per architecture, after one warm-up step; returns the training rates. */
+async function modelThroughput(o: BenchOptions): Promise<Map<ArchName, number>> {
+  const rates = new Map<ArchName, number>();
   const info = await initBackend({ log: () => undefined });
   console.log(`\n== model throughput: backend ${info.name} (${info.package}, ${info.threads} thread(s)), batch ${o.batchSize}, ${o.steps} steps ==`);
   console.log(`${'arch'.padEnd(12)} ${'train img/s'.padStart(12)} ${'eval img/s'.padStart(12)}  train/eval`);
@@ -43,10 +65,12 @@ async function modelThroughput(o: BenchOptions): Promise<void> {
     const t = tr.samples / tr.seconds;
     const e = ev.samples / ev.seconds;
     console.log(`${arch.padEnd(12)} ${t.toFixed(1).padStart(12)} ${e.toFixed(1).padStart(12)}  ${(t / e).toFixed(2)}x`);
+    rates.set(arch, t);
     opt.dispose();
     model.dispose();
   }
   console.log(`live tensors after the suite: ${tf.memory().numTensors}`);
+  return rates;
 }
 
 function kernelMicroBench(): void {
@@ -59,6 +83,12 @@ function kernelMicroBench(): void {
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
-  if (o.suites.includes('models')) await modelThroughput(o);
+  if (o.suites.includes('backends')) backendsThroughput(o);
+  if (o.suites.includes('importance')) importanceTimes({ archs: o.archs, batchSize: o.batchSize, ...o.importance });
+  if (o.suites.includes('measures')) await measureTimes(o.measures ?? { batchSize: 32, samples: 64 });
+  const trainRates = o.suites.includes('models') ? await modelThroughput(o) : new Map<ArchName, number>();
   if (o.suites.includes('kernels')) kernelMicroBench();
+  // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
+  if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
+  if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);
 }

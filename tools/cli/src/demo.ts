@@ -3,12 +3,13 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, makeClient } from '@flowprune/grpc';
+import { makeClient, runSpec } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunSpec } from '@flowprune/proto';
 import { WORKSPACE } from './paths.js';
 import { startStack } from './stack.js';
 import { summaryTables } from './summary-table.js';
-import { watchRun } from './watch.js';
+import { traceRow } from './trace-hint.js';
+import { startAndWatch } from './traced-run.js';
 
 export interface DemoOptions {
   arch: string;
@@ -66,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const pids = stack.all.map((s) => `${s.name} pid ${s.pid} @ ${s.address}`);
     process.stderr.write(`services (4 processes; logs in ${o.verbose ? 'this terminal' : logFile}):\n  ${pids.join('\n  ')}\n`);
     const trainer = makeClient(TrainerServiceClient, stack.trainer.address);
-    const spec: RunSpec = {
+    const spec: RunSpec = runSpec({
       name: 'demo',
       arch: o.arch,
       numClasses: 0,
@@ -94,9 +95,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       testSamples: 0,
       augment: true,
       preserveMomentum: false,
-    };
-    const { runId } = await call(trainer, trainer.startRun, { spec });
-    const res = await watchRun(trainer, runId);
+    });
+    const res = await startAndWatch(trainer, spec);
+    const runId = res.runId;
     trainer.close();
     if (!res.summary) {
       process.stderr.write(`run ${runId} failed: ${res.failure ?? 'no summary'}\n`);
@@ -107,6 +108,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         ['run', `${runId} (${resolve(o.runsDir, runId)})`],
         ['model', `${o.arch}, ${o.measure}, ${o.prunePercent} % in ${o.pruneEpochs} round(s)`],
         ['demo wall time', `${((performance.now() - t0) / 1000).toFixed(1)} s`],
+        ...traceRow(runId, o.runsDir),
       ]),
     );
     return 0;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, makeClient, tempDir } from '@flowprune/grpc';
+import { call, makeClient, runSpec, tempDir } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
 import { startStack, type Stack } from './stack.js';
 
@@ -16,7 +16,8 @@ let stack: Stack | undefined;
 let runsDir = '';
 const runIds: string[] = [];
 
-const spec = (measure: string, prunePercent: number, seed: number): RunSpec => ({
+const spec = (measure: string, prunePercent: number, seed: number): RunSpec =>
+  runSpec({
   name: `report-${measure}`,
   arch: 'resnet56',
   numClasses: 0,
@@ -40,7 +41,7 @@ const spec = (measure: string, prunePercent: number, seed: number): RunSpec => (
   testSamples: 0,
   augment: true,
   preserveMomentum: false,
-});
+  });
 
 before(async () => {
   if (!chromium) return;

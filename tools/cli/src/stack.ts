@@ -1,4 +1,5 @@
 // Starts the four services as child processes on free localhost ports, wired to each other.
+import { resolve } from 'node:path';
 import { launchService, type LaunchedService } from '@flowprune/grpc';
 import { SERVICE_ENTRIES } from './paths.js';
 
@@ -23,8 +24,10 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const started: LaunchedService[] = [];
+  // Every service files its spans beside the run store's records (the data-loader has no --store).
+  const traceDir = /^mongodb(\+srv)?:\/\//.test(opts.storeDir) ? {} : { FLOWPRUNE_TRACE_DIR: process.env.FLOWPRUNE_TRACE_DIR ?? resolve(opts.storeDir) };
   const launch = async (name: keyof typeof SERVICE_ENTRIES, args: string[]) => {
-    const s = await launchService({ name, entry: SERVICE_ENTRIES[name], args, onOutput: opts.onOutput, env: opts.env });
+    const s = await launchService({ name, entry: SERVICE_ENTRIES[name], args, onOutput: opts.onOutput, env: { ...traceDir, ...opts.env } });
     started.push(s);
     return s;
   };
@@ -34,7 +37,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     const dataLoader = await launch('data-loader', opts.datasets.flatMap((d) => ['--dataset', d]));
     const [estimator, evaluator] = await Promise.all([
-      launch('importance-estimator', ['--store', opts.storeDir]),
+      launch('importance-estimator', ['--store', opts.storeDir, '--data-loader', dataLoader.address]),
       launch('evaluator', ['--store', opts.storeDir, '--data-loader', dataLoader.address]),
     ]);
     const trainer = await launch('trainer', [

@@ -38,11 +38,11 @@ export function mobilenetV1(config: MobileNetConfig, numClasses: number): Networ
   b.linear('linear', cin, numClasses);
 
   const forward = (p: ParamReader, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D => {
-    let h = tf.relu(batchNorm(conv2d(x, p('conv1.weight'), 1, 1), 'bn1', p, ctx));
+    let h = batchNorm(conv2d(x, p('conv1.weight'), 1, 1), 'bn1', p, ctx, { relu: true });
     for (const blk of blocks) {
       const n = blk.name;
-      h = tf.relu(batchNorm(depthwiseConv2d(h, p(`${n}.conv1.weight`), blk.stride, 1), `${n}.bn1`, p, ctx));
-      h = tf.relu(batchNorm(conv2d(h, p(`${n}.conv2.weight`), 1, 0), `${n}.bn2`, p, ctx));
+      h = batchNorm(depthwiseConv2d(h, p(`${n}.conv1.weight`), blk.stride, 1), `${n}.bn1`, p, ctx, { relu: true });
+      h = batchNorm(conv2d(h, p(`${n}.conv2.weight`), 1, 0), `${n}.bn2`, p, ctx, { relu: true });
     }
     return linear(tf.mean(h, [1, 2]) as tf.Tensor2D, 'linear', p);
   };

@@ -76,13 +76,13 @@ export function resnet(f: ResNetFamily, config: ResNetConfig, numClasses: number
   b.linear('linear', cin, numClasses);
 
   const forward = (p: ParamReader, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D => {
-    let h = tf.relu(batchNorm(conv2d(x, p('conv1.weight'), 1, 1), 'bn1', p, ctx));
+    let h = batchNorm(conv2d(x, p('conv1.weight'), 1, 1), 'bn1', p, ctx, { relu: true });
     for (const blk of blocks) {
       const n = blk.name;
-      const r1 = tf.relu(batchNorm(conv2d(h, p(`${n}.conv1.weight`), blk.stride, 1), `${n}.bn1`, p, ctx));
-      const r2 = batchNorm(conv2d(r1, p(`${n}.conv2.weight`), 1, 1), `${n}.bn2`, p, ctx);
+      const r1 = batchNorm(conv2d(h, p(`${n}.conv1.weight`), blk.stride, 1), `${n}.bn1`, p, ctx, { relu: true });
       const sc = blk.shortcut ? batchNorm(conv2d(h, p(`${n}.shortcut.0.weight`), blk.stride, 0), `${n}.shortcut.1`, p, ctx) : h;
-      h = tf.relu(tf.add(r2, sc)) as tf.Tensor4D;
+      // relu(bn2(conv2(r1)) + shortcut), as one fused BatchNorm where the backend has it.
+      h = batchNorm(conv2d(r1, p(`${n}.conv2.weight`), 1, 1), `${n}.bn2`, p, ctx, { residual: sc, relu: true });
     }
     // avg_pool2d over the whole final map (8x8 for ResNet-56, 4x4 for ResNet-18/34 on 32x32).
     return linear(tf.mean(h, [1, 2]) as tf.Tensor2D, 'linear', p);

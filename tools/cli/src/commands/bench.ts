@@ -2,15 +2,50 @@ import type { Command } from 'commander';
 import { parseArch } from '@flowprune/models';
 import { runBench } from '../bench.js';
 
+interface BenchFlags {
+  suites: string;
+  backends: string;
+  measures: string;
+  impSamples: number;
+  measuresBatchSize: number;
+  measuresSamples: number;
+  archs: string;
+  batchSize: number;
+  steps: number;
+  dataBatchSize: number;
+  dataImages: number;
+  dataEpochs: number;
+  tracingReps: number;
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: models, kernels)')
-    .option('--suites <list>', 'comma-separated suites', 'models,kernels')
-    .option('--archs <list>', 'architectures for the model suite', 'vgg13,resnet56')
-    .option('--batch-size <n>', 'batch size', Number, 32)
-    .option('--steps <n>', 'timed steps per architecture and mode', Number, 3)
-    .action(async (o: { suites: string; archs: string; batchSize: number; steps: number }) => {
-      await runBench({ suites: o.suites.split(','), archs: o.archs.split(',').map(parseArch), batchSize: o.batchSize, steps: o.steps });
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, data, tracing)')
+    .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,data,tracing')
+    .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
+    .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
+    .option('--measures <list>', 'measures of the importance suite', 'mag_based,loss_based,grasp')
+    .option('--imp-samples <n>', 'sample budget of the importance suite (imp_samples)', Number, 2560)
+    .option('--measures-batch-size <n>', 'batch size of the measures suite (every measure on the active backend)', Number, 32)
+    .option('--measures-samples <n>', 'imp_samples of the measures suite', Number, 64)
+    .option('--batch-size <n>', 'batch size', Number, 128)
+    .option('--steps <n>', 'timed steps per architecture and mode', Number, 5)
+    .option('--data-batch-size <n>', 'batch size of the data suite', Number, 128)
+    .option('--data-images <n>', 'synthetic training images the data suite streams', Number, 5000)
+    .option('--data-epochs <n>', 'timed epochs of the data suite', Number, 5)
+    .option('--tracing-reps <n>', 'demo runs with tracing off and on, each, in the tracing suite', Number, 1)
+    .action(async (o: BenchFlags) => {
+      await runBench({
+        suites: o.suites.split(','),
+        ...(o.backends === 'auto' ? {} : { backends: o.backends.split(',') }),
+        importance: { measures: o.measures.split(','), impSamples: o.impSamples },
+        measures: { batchSize: o.measuresBatchSize, samples: o.measuresSamples },
+        archs: o.archs.split(',').map(parseArch),
+        batchSize: o.batchSize,
+        steps: o.steps,
+        data: { batchSize: o.dataBatchSize, images: o.dataImages, epochs: o.dataEpochs },
+        tracing: { reps: o.tracingReps },
+      });
     });
 }

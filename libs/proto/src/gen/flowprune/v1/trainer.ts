@@ -79,6 +79,19 @@ export interface RunSpec {
     | undefined;
   /** Carry SGD momentum buffers across pruning steps, restricted like their parameters. */
   preserveMomentum: boolean;
+  /** Temperature of grasp (default 200; grad_preserve always uses 1). */
+  graspTemperature: number;
+  /**
+   * Estimate importance as an EMA over the last `track_batches` minibatches of each round
+   * (default 20), newest weight `alpha` (default 0.8); biased_loss_tracked turns it on.
+   */
+  trackImportance: boolean;
+  trackBatches: number;
+  alpha: number;
+  /** Reduce a per-weight tracked measure with |W| (or |W - W0| with use_init). */
+  useL2: boolean;
+  /** Bias the measure towards small distance from the initial weights (pruned alongside). */
+  useInit: boolean;
 }
 
 export interface RunSpec_MeasureParamsEntry {
@@ -108,6 +121,17 @@ export interface CancelRunRequest {
 
 export interface CancelRunResponse {
   status: string;
+}
+
+export interface ResumeRunRequest {
+  runId: string;
+}
+
+export interface ResumeRunResponse {
+  runId: string;
+  /** The planned epoch the run continues with (0 when it had no snapshot yet) and the total. */
+  nextEpoch: number;
+  totalEpochs: number;
 }
 
 export interface RunEvent {
@@ -303,6 +327,12 @@ function createBaseRunSpec(): RunSpec {
     testSamples: 0,
     augment: undefined,
     preserveMomentum: false,
+    graspTemperature: 0,
+    trackImportance: false,
+    trackBatches: 0,
+    alpha: 0,
+    useL2: false,
+    useInit: false,
   };
 }
 
@@ -383,6 +413,24 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.preserveMomentum !== false) {
       writer.uint32(192).bool(message.preserveMomentum);
+    }
+    if (message.graspTemperature !== 0) {
+      writer.uint32(201).double(message.graspTemperature);
+    }
+    if (message.trackImportance !== false) {
+      writer.uint32(208).bool(message.trackImportance);
+    }
+    if (message.trackBatches !== 0) {
+      writer.uint32(216).uint32(message.trackBatches);
+    }
+    if (message.alpha !== 0) {
+      writer.uint32(225).double(message.alpha);
+    }
+    if (message.useL2 !== false) {
+      writer.uint32(232).bool(message.useL2);
+    }
+    if (message.useInit !== false) {
+      writer.uint32(240).bool(message.useInit);
     }
     return writer;
   },
@@ -605,6 +653,54 @@ export const RunSpec: MessageFns<RunSpec> = {
             message.preserveMomentum = reader.bool();
             continue;
           }
+          case 25: {
+            if (tag !== 201) {
+              break;
+            }
+
+            message.graspTemperature = reader.double();
+            continue;
+          }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.trackImportance = reader.bool();
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.trackBatches = reader.uint32();
+            continue;
+          }
+          case 28: {
+            if (tag !== 225) {
+              break;
+            }
+
+            message.alpha = reader.double();
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.useL2 = reader.bool();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.useInit = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -721,6 +817,32 @@ export const RunSpec: MessageFns<RunSpec> = {
         : isSet(object.preserve_momentum)
         ? globalThis.Boolean(object.preserve_momentum)
         : false,
+      graspTemperature: isSet(object.graspTemperature)
+        ? globalThis.Number(object.graspTemperature)
+        : isSet(object.grasp_temperature)
+        ? globalThis.Number(object.grasp_temperature)
+        : 0,
+      trackImportance: isSet(object.trackImportance)
+        ? globalThis.Boolean(object.trackImportance)
+        : isSet(object.track_importance)
+        ? globalThis.Boolean(object.track_importance)
+        : false,
+      trackBatches: isSet(object.trackBatches)
+        ? globalThis.Number(object.trackBatches)
+        : isSet(object.track_batches)
+        ? globalThis.Number(object.track_batches)
+        : 0,
+      alpha: isSet(object.alpha) ? globalThis.Number(object.alpha) : 0,
+      useL2: isSet(object.useL2)
+        ? globalThis.Boolean(object.useL2)
+        : isSet(object.use_l2)
+        ? globalThis.Boolean(object.use_l2)
+        : false,
+      useInit: isSet(object.useInit)
+        ? globalThis.Boolean(object.useInit)
+        : isSet(object.use_init)
+        ? globalThis.Boolean(object.use_init)
+        : false,
     };
   },
 
@@ -803,6 +925,24 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.preserveMomentum !== false) {
       obj.preserveMomentum = message.preserveMomentum;
+    }
+    if (message.graspTemperature !== 0) {
+      obj.graspTemperature = floatToJson(message.graspTemperature);
+    }
+    if (message.trackImportance !== false) {
+      obj.trackImportance = message.trackImportance;
+    }
+    if (message.trackBatches !== 0) {
+      obj.trackBatches = Math.round(message.trackBatches);
+    }
+    if (message.alpha !== 0) {
+      obj.alpha = floatToJson(message.alpha);
+    }
+    if (message.useL2 !== false) {
+      obj.useL2 = message.useL2;
+    }
+    if (message.useInit !== false) {
+      obj.useInit = message.useInit;
     }
     return obj;
   },
@@ -1244,6 +1384,172 @@ export const CancelRunResponse: MessageFns<CancelRunResponse> = {
     const obj: any = {};
     if (message.status !== "") {
       obj.status = message.status;
+    }
+    return obj;
+  },
+};
+
+function createBaseResumeRunRequest(): ResumeRunRequest {
+  return { runId: "" };
+}
+
+export const ResumeRunRequest: MessageFns<ResumeRunRequest> = {
+  encode(message: ResumeRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeRunRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeRunRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    return obj;
+  },
+};
+
+function createBaseResumeRunResponse(): ResumeRunResponse {
+  return { runId: "", nextEpoch: 0, totalEpochs: 0 };
+}
+
+export const ResumeRunResponse: MessageFns<ResumeRunResponse> = {
+  encode(message: ResumeRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.nextEpoch !== 0) {
+      writer.uint32(16).uint32(message.nextEpoch);
+    }
+    if (message.totalEpochs !== 0) {
+      writer.uint32(24).uint32(message.totalEpochs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextEpoch = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalEpochs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeRunResponse {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      nextEpoch: isSet(object.nextEpoch)
+        ? globalThis.Number(object.nextEpoch)
+        : isSet(object.next_epoch)
+        ? globalThis.Number(object.next_epoch)
+        : 0,
+      totalEpochs: isSet(object.totalEpochs)
+        ? globalThis.Number(object.totalEpochs)
+        : isSet(object.total_epochs)
+        ? globalThis.Number(object.total_epochs)
+        : 0,
+    };
+  },
+
+  toJSON(message: ResumeRunResponse): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.nextEpoch !== 0) {
+      obj.nextEpoch = Math.round(message.nextEpoch);
+    }
+    if (message.totalEpochs !== 0) {
+      obj.totalEpochs = Math.round(message.totalEpochs);
     }
     return obj;
   },
@@ -2800,6 +3106,19 @@ export const TrainerServiceService = {
     responseSerialize: (value: CancelRunResponse): Buffer => Buffer.from(CancelRunResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelRunResponse => CancelRunResponse.decode(value),
   },
+  /**
+   * Continues a run that stopped (trainer killed, cancelled, failed) from its last epoch snapshot;
+   * with the same seed and backend it reaches the same final weights as an uninterrupted run.
+   */
+  resumeRun: {
+    path: "/flowprune.v1.TrainerService/ResumeRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeRunRequest): Buffer => Buffer.from(ResumeRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeRunRequest => ResumeRunRequest.decode(value),
+    responseSerialize: (value: ResumeRunResponse): Buffer => Buffer.from(ResumeRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeRunResponse => ResumeRunResponse.decode(value),
+  },
 } as const;
 
 export interface TrainerServiceServer extends UntypedServiceImplementation {
@@ -2807,6 +3126,11 @@ export interface TrainerServiceServer extends UntypedServiceImplementation {
   /** Events of a run from its start (replayed) and live until it ends. */
   watchRun: handleServerStreamingCall<WatchRunRequest, WatchRunResponse>;
   cancelRun: handleUnaryCall<CancelRunRequest, CancelRunResponse>;
+  /**
+   * Continues a run that stopped (trainer killed, cancelled, failed) from its last epoch snapshot;
+   * with the same seed and backend it reaches the same final weights as an uninterrupted run.
+   */
+  resumeRun: handleUnaryCall<ResumeRunRequest, ResumeRunResponse>;
 }
 
 export interface TrainerServiceClient extends Client {
@@ -2846,6 +3170,25 @@ export interface TrainerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelRunResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Continues a run that stopped (trainer killed, cancelled, failed) from its last epoch snapshot;
+   * with the same seed and backend it reaches the same final weights as an uninterrupted run.
+   */
+  resumeRun(
+    request: ResumeRunRequest,
+    callback: (error: ServiceError | null, response: ResumeRunResponse) => void,
+  ): ClientUnaryCall;
+  resumeRun(
+    request: ResumeRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeRunResponse) => void,
+  ): ClientUnaryCall;
+  resumeRun(
+    request: ResumeRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeRunResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,30 @@
+// What every dataset format loads into: CHW image bytes plus labels per split, and class names.
+// The batcher, the registry and the data-loader service only see this shape.
+
+export type DatasetFormat = 'cifar10-binary' | 'cifar100-binary' | 'cifar10-python' | 'cifar100-python' | 'image-folder';
+
+export const DATASET_FORMATS: readonly DatasetFormat[] = ['cifar10-binary', 'cifar100-binary', 'cifar10-python', 'cifar100-python', 'image-folder'];
+
+/** One split: image i occupies bytes [i*3072, (i+1)*3072) in CHW order; labels index classNames. */
+export interface LabelledImages {
+  images: Uint8Array;
+  labels: Uint8Array | Uint16Array;
+  count: number;
+}
+
+export interface LoadedDataset {
+  format: DatasetFormat;
+  root: string;
+  classNames: string[];
+  /** CIFAR-100 only. */
+  coarseClassNames?: string[];
+  train: LabelledImages;
+  test: LabelledImages;
+}
+
+/** Images per class in a split. */
+export function classCounts(split: LabelledImages, numClasses: number): number[] {
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < split.count; i++) counts[split.labels[i]]++;
+  return counts;
+}

@@ -1,0 +1,59 @@
+// The few oneDNN calls whose signatures changed between the 2.x API (operation descriptors) and
+// the 3.x API (primitive descriptors built directly). Everything else flowprune uses is the same
+// in both. Debian 12's libdnnl-dev is 2.6 (the tested path); Homebrew and conda ship 3.x.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace fp {
+
+using dnnl::memory;
+
+inline dnnl::convolution_forward::primitive_desc convFwdPd(const dnnl::engine& eng, const memory::desc& src,
+                                                            const memory::desc& wei, const memory::desc& dst,
+                                                            const memory::dims& strides, const memory::dims& dilates,
+                                                            const memory::dims& padL, const memory::dims& padR,
+                                                            const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src, wei, dst, strides, dilates, padL, padR, attr};
+#else
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src, wei, dst,
+                                    strides, dilates, padL, padR);
+  return {d, attr, eng};
+#endif
+}
+
+inline dnnl::convolution_backward_data::primitive_desc convBwdDataPd(
+    const dnnl::engine& eng, const memory::desc& diffSrc, const memory::desc& wei, const memory::desc& diffDst,
+    const memory::dims& strides, const memory::dims& dilates, const memory::dims& padL, const memory::dims& padR,
+    const dnnl::convolution_forward::primitive_desc& hint, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::algorithm::convolution_direct, diffSrc, wei, diffDst, strides, dilates, padL, padR, hint, attr};
+#else
+  dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, diffSrc, wei, diffDst, strides, dilates, padL, padR);
+  return {d, attr, eng, hint};
+#endif
+}
+
+inline dnnl::convolution_backward_weights::primitive_desc convBwdWeightsPd(
+    const dnnl::engine& eng, const memory::desc& src, const memory::desc& diffWei, const memory::desc& diffDst,
+    const memory::dims& strides, const memory::dims& dilates, const memory::dims& padL, const memory::dims& padR,
+    const dnnl::convolution_forward::primitive_desc& hint, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::algorithm::convolution_direct, src, diffWei, diffDst, strides, dilates, padL, padR, hint, attr};
+#else
+  dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src, diffWei, diffDst, strides, dilates, padL, padR);
+  return {d, attr, eng, hint};
+#endif
+}
+
+inline dnnl::matmul::primitive_desc matmulPd(const dnnl::engine& eng, const memory::desc& a, const memory::desc& b,
+                                             const memory::desc& c, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, a, b, c, attr};
+#else
+  return {dnnl::matmul::desc(a, b, c), attr, eng};
+#endif
+}
+
+}  // namespace fp

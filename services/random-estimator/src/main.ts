@@ -1,0 +1,25 @@
+// flowprune-random-estimator: the random-ranking baseline as its own estimator service.
+import { Command } from 'commander';
+import { runServiceProcess } from '@flowprune/grpc';
+import { ImportanceEstimatorServiceService } from '@flowprune/proto';
+import { FileRunStore } from '@flowprune/store';
+import { makeRandomEstimatorService } from './random-service.js';
+
+const opts = new Command('flowprune-random-estimator')
+  .description('The random-ranking baseline measure over gRPC (flowprune.v1.ImportanceEstimatorService)')
+  .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_RANDOM_ESTIMATOR_ADDRESS ?? '127.0.0.1:50055')
+  .option('--store <dir>', 'embedded run store directory (for checkpoint references)', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs')
+  .parse()
+  .opts<{ address: string; store: string }>();
+
+await runServiceProcess({
+  name: 'random-estimator',
+  address: opts.address,
+  services: [
+    {
+      name: 'flowprune.v1.ImportanceEstimatorService',
+      definition: ImportanceEstimatorServiceService,
+      implementation: makeRandomEstimatorService({ store: new FileRunStore({ root: opts.store }) }),
+    },
+  ],
+});

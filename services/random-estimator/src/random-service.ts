@@ -1,0 +1,56 @@
+// A second, independent ImportanceEstimatorService: it offers the measure `random`, so a trainer
+// configured with several estimators resolves that name here (ListMeasures) and prunes by it.
+import { invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
+import { MeasureError, resolveParams, type MeasureInfo } from '@flowprune/importance';
+import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServer, ListMeasuresRequest, ListMeasuresResponse } from '@flowprune/proto';
+import { networkOf } from './network-of.js';
+import { randomScores } from './random-scores.js';
+
+export const RANDOM_ESTIMATOR_NAME = 'flowprune-random';
+
+export const RANDOM_MEASURE: MeasureInfo = {
+  name: 'random',
+  description: 'random ranking: i.i.d. U(0, 1) scores per channel from (seed, layer); the baseline every measure must beat',
+  needsData: false,
+  needsInitWeights: false,
+  parameters: [{ name: 'seed', description: 'seed of the scores', defaultValue: 0, min: 0, max: 4294967295, integer: true }],
+};
+
+export function makeRandomEstimatorService(deps: { store: CheckpointReader }): ImportanceEstimatorServiceServer {
+  return {
+    listMeasures: unary<ListMeasuresRequest, ListMeasuresResponse>(async () => ({
+      estimator: RANDOM_ESTIMATOR_NAME,
+      measures: [
+        {
+          name: RANDOM_MEASURE.name,
+          description: RANDOM_MEASURE.description,
+          needsData: false,
+          needsInitWeights: false,
+          parameters: RANDOM_MEASURE.parameters.map((p) => ({ name: p.name, description: p.description, defaultValue: p.defaultValue, minValue: p.min, maxValue: p.max })),
+        },
+      ],
+    })),
+    estimate: unary<EstimateRequest, EstimateResponse>(async (req) => {
+      const start = performance.now();
+      if (req.measure !== RANDOM_MEASURE.name) throw invalidArgument('measure', `unknown measure "${req.measure}"; this estimator offers ${RANDOM_MEASURE.name}`);
+      let seed: number;
+      try {
+        seed = resolveParams(RANDOM_MEASURE, req.params)['seed'];
+      } catch (e) {
+        throw invalidArgument('params', (e as MeasureError).message);
+      }
+      const net = networkOf(await modelRefBytes(req.model, deps.store, 'model'));
+      const scores = randomScores(
+        net.filterLayers.map((l) => l.outChannels),
+        seed,
+      );
+      return {
+        measure: RANDOM_MEASURE.name,
+        layers: scores.map((values, layer) => ({ layer, conv: net.filterLayers[layer].conv, values })),
+        samplesUsed: 0,
+        seconds: (performance.now() - start) / 1000,
+        backend: 'host',
+      };
+    }),
+  };
+}

@@ -1,0 +1,88 @@
+// The run loop's ports, wired to the data-loader, the estimators, the evaluator and the store.
+import { call, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
+import type { Model } from '@flowprune/models';
+import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient } from '@flowprune/proto';
+import type { RunStore } from '@flowprune/store';
+import type { RunConfig, RunEventBody, RunPorts, RunSnapshot } from '@flowprune/training';
+import type { EstimatorRegistry } from './estimator-registry.js';
+import { saveSnapshot } from './run-snapshots.js';
+
+export interface PortDeps {
+  store: RunStore;
+  dataLoader: DataLoaderServiceClient;
+  evaluator: EvaluatorServiceClient;
+  estimators: EstimatorRegistry;
+  backend: string;
+}
+
+/** The run's settings a measure takes (by the names ListMeasures gives), plus explicit measure_params. */
+export function estimateParams(cfg: RunConfig, accepted: string[]): Record<string, number> {
+  const fromRun: Record<string, number> = { T: cfg.temperature, imp_samples: cfg.impSamples, grasp_T: cfg.graspTemperature };
+  const out: Record<string, number> = {};
+  for (const name of accepted) if (name in fromRun) out[name] = fromRun[name];
+  return { ...out, ...cfg.measureParams };
+}
+
+export function makeRunPorts(
+  deps: PortDeps,
+  runId: string,
+  cfg: RunConfig,
+  trainBatchCount: number,
+  hooks: { emit: (e: RunEventBody) => void; isCancelled: () => boolean; initialModel?: Model; resume?: RunSnapshot },
+): RunPorts {
+  const { store, dataLoader, evaluator } = deps;
+  return {
+    backend: deps.backend,
+    initialModel: hooks.initialModel,
+    resume: hooks.resume,
+    trainBatchCount,
+    emit: hooks.emit,
+    isCancelled: hooks.isCancelled,
+    trainBatches: (epoch) =>
+      streamImageBatches(dataLoader, {
+        dataset: { name: cfg.dataset },
+        split: Split.SPLIT_TRAIN,
+        batchSize: cfg.batchSize,
+        seed: cfg.seed,
+        epoch,
+        shuffle: true,
+        augment: cfg.augment,
+        shardIndex: 0,
+        shardCount: 1,
+        maxSamples: cfg.trainSamples,
+      }),
+    testBatches: () => streamImageBatches(dataLoader, testSplitRequest(cfg.dataset, cfg.evalBatchSize, cfg.testSamples)),
+    saveCheckpoint: async (model, name) => {
+      await store.putCheckpoint(runId, name, model.toSafeTensors(), { arch: model.net.arch, config: model.net.config as unknown as Record<string, unknown> });
+      return name;
+    },
+    saveSnapshot: (snap) => saveSnapshot(store, runId, snap),
+    evaluateCheckpoint: async (name) => {
+      const r = await call(evaluator, evaluator.evaluate, {
+        model: { checkpoint: { runId, name } },
+        dataset: { name: cfg.dataset },
+        split: Split.SPLIT_TEST,
+        batchSize: cfg.evalBatchSize,
+        temperature: cfg.temperature,
+        maxSamples: cfg.testSamples,
+      });
+      return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
+    },
+    estimate: async (name, _round, epoch, initName) => {
+      // biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
+      const measure = initName && cfg.measure === 'biased_loss' ? 'biased_loss_init' : cfg.measure;
+      const est = await deps.estimators.resolve(measure);
+      const r = await call(est.client, est.client.estimate, {
+        model: { checkpoint: { runId, name } },
+        initModel: initName ? { checkpoint: { runId, name: initName } } : undefined,
+        measure,
+        params: estimateParams(cfg, est.info.parameters.map((p) => p.name)),
+        dataset: { name: cfg.dataset },
+        batches: [],
+        seed: cfg.seed,
+        epoch,
+      });
+      return { scores: r.layers.map((l) => l.values), estimator: `${est.estimator}@${est.address}` };
+    },
+  };
+}

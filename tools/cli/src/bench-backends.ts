@@ -1,0 +1,108 @@
+// The `backends` bench suite: training and eval images/s of each architecture on every available
+// flowprune backend and on PyTorch CPU (same machine, same thread count, same synthetic data),
+// measured one architecture at a time with the two frameworks back to back, printed as ratios:
+//   vgg13 train native 152.3 img/s | pytorch 137.0 img/s | 1.11x
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { ArchName } from '@flowprune/models';
+import { loadNativeAddon } from '@flowprune/tensor';
+import { findTorchPython, runTorchScript } from './bench-pytorch.js';
+import type { WorkerRecord } from './bench-worker.js';
+import { WORKSPACE } from './paths.js';
+
+export interface BackendsBenchOptions {
+  archs: ArchName[];
+  batchSize: number;
+  steps: number;
+  /** flowprune backends to measure; default: every one that loads here. */
+  backends?: string[];
+}
+
+interface TorchRecord {
+  arch: string;
+  mode: 'train' | 'eval';
+  img_s: number;
+  threads: number;
+}
+
+const MODES = ['train', 'eval'] as const;
+
+/** The flowprune backends that can run here, fastest first (cpu is left out: hours per step). */
+export function availableBackends(): string[] {
+  const require = createRequire(import.meta.url);
+  const installed = (pkg: string): boolean => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const out: string[] = [];
+  if (installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu')) out.push('tensorflow');
+  if (loadNativeAddon().addon) out.push('native');
+  out.push('wasm');
+  return out;
+}
+
+/** The thread count flowprune's native backend uses (and PyTorch is given). */
+function benchThreads(): number {
+  const n = Number(process.env['FLOWPRUNE_THREADS']);
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
+}
+
+function runWorker(backend: string, arch: ArchName, o: BackendsBenchOptions): WorkerRecord[] | { error: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(WORKSPACE, 'tools/cli/src/bench-worker.ts'), arch, String(o.batchSize), String(o.steps), MODES.join(',')], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+    env: { ...process.env, FLOWPRUNE_BACKEND: backend, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') },
+  });
+  const records = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as WorkerRecord);
+  if (r.status !== 0 || records.length === 0) {
+    const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.status ?? r.signal}`;
+    return { error: why.slice(0, 200) };
+  }
+  return records;
+}
+
+const rate = (v: number): string => `${v.toFixed(1)} img/s`;
+
+export function backendsThroughput(o: BackendsBenchOptions): void {
+  const backends = o.backends ?? availableBackends();
+  const threads = benchThreads();
+  const torch = findTorchPython();
+  const torchNote = 'reason' in torch ? `PyTorch unavailable: ${torch.reason}` : `PyTorch ${torch.version} CPU (${torch.python}), ${threads} thread(s)`;
+  console.log(`\n== training and eval throughput: flowprune (${backends.join(', ')}) vs PyTorch, batch ${o.batchSize}, ${o.steps} timed steps after 1 warm-up ==`);
+  console.log(torchNote);
+  for (const arch of o.archs) {
+    const ours = new Map(backends.map((b) => [b, runWorker(b, arch, o)] as const));
+    let theirs: TorchRecord[] | { error: string };
+    try {
+      theirs = 'reason' in torch ? { error: torch.reason } : runTorchScript<TorchRecord>(torch, 'torch_bench.py', [
+        '--archs', arch, '--batch-size', String(o.batchSize), '--steps', String(o.steps), '--threads', String(threads),
+      ]);
+    } catch (e) {
+      theirs = { error: (e as Error).message };
+    }
+    for (const mode of MODES) {
+      const ref = Array.isArray(theirs) ? theirs.find((t) => t.mode === mode) : undefined;
+      for (const [backend, recs] of ours) {
+        const head = `${arch} ${mode} ${backend}`;
+        if (!Array.isArray(recs)) {
+          console.log(`${head} failed: ${recs.error}`);
+          continue;
+        }
+        const mine = recs.find((r) => r.mode === mode);
+        if (!mine) continue;
+        const label = `${head} ${rate(mine.imgPerSec)} (${mine.threads} thread${mine.threads === 1 ? '' : 's'})`;
+        if (ref) console.log(`${label} | pytorch ${rate(ref.img_s)} | ${(mine.imgPerSec / ref.img_s).toFixed(2)}x`);
+        else console.log(`${label} | pytorch n/a (${Array.isArray(theirs) ? 'no record' : theirs.error})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// `flowprune bench --suites data`: images/s that the data-loader streams over gRPC to a localhost
+// consumer versus the same batches made in-process, and how far the stream is ahead of the fastest
+// model's training step on this machine (the goal: ≥ 20x, so data never holds training back).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSyntheticCifar10, iterateBatches, loadDataset, type BatchOptions } from '@flowprune/data';
+import { launchService, makeClient, waitForReady } from '@flowprune/grpc';
+import { DataLoaderServiceClient, Split, type StreamBatchesResponse } from '@flowprune/proto';
+import { SERVICE_ENTRIES } from './paths.js';
+
+export interface DataBenchOptions {
+  /** Batch size of the stream (the paper trains at 128). */
+  batchSize: number;
+  /** Synthetic training images served. */
+  images: number;
+  /** Timed epochs, after the warm-up epochs. */
+  epochs: number;
+}
+
+export interface TrainingRate {
+  arch: string;
+  imagesPerSecond: number;
+  batchSize: number;
+  backend: string;
+}
+
+export const GOAL_RATIO = 20;
+/** Untimed epochs first: the first ones run before V8 has optimised the hot loops on either side. */
+const WARMUP_EPOCHS = 2;
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** Images/s over `epochs` epochs of StreamBatches (augment on), as a client consuming every batch. */
+async function streamRate(client: DataLoaderServiceClient, o: DataBenchOptions, firstEpoch: number): Promise<number> {
+  let images = 0;
+  let bytes = 0;
+  const t0 = performance.now();
+  for (let e = firstEpoch; e < firstEpoch + o.epochs; e++) {
+    const call = client.streamBatches({
+      dataset: { name: 'bench' },
+      split: Split.SPLIT_TRAIN,
+      batchSize: o.batchSize,
+      seed: 1,
+      epoch: e,
+      shuffle: true,
+      augment: true,
+      shardIndex: 0,
+      shardCount: 1,
+      maxSamples: 0,
+    });
+    for await (const m of call) {
+      const b = (m as StreamBatchesResponse).batch!;
+      images += b.count;
+      bytes += b.pixels.length;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (bytes !== images * 3072) throw new Error(`stream delivered ${bytes} pixel bytes for ${images} images`);
+  return images / seconds;
+}
+
+/** The same batches (same seed, epochs, augmentation) built in this process. */
+function inProcessRate(dir: string, o: DataBenchOptions, firstEpoch: number): number {
+  const ds = loadDataset(dir, 'cifar10-binary');
+  let images = 0;
+  const t0 = performance.now();
+  for (let e = firstEpoch; e < firstEpoch + o.epochs; e++) {
+    const opts: BatchOptions = { seed: 1, epoch: e, batchSize: o.batchSize, augment: true };
+    for (const b of iterateBatches(ds.train, opts)) images += b.size;
+  }
+  return images / ((performance.now() - t0) / 1000);
+}
+
+export async function dataThroughput(o: DataBenchOptions, fastestTraining: () => Promise<TrainingRate>): Promise<void> {
+  const perClass = Math.ceil(o.images / 10);
+  console.log(`\n== data-loader throughput: ${perClass * 10} synthetic CIFAR-10 train images, batch ${o.batchSize}, augment on, ${o.epochs} timed epoch(s) ==`);
+  const dir = mkdtempSync(join(tmpdir(), 'flowprune-bench-data-'));
+  try {
+    generateSyntheticCifar10({ dir, trainPerClass: perClass, testPerClass: 1, seed: 0 });
+    const svc = await launchService({ name: 'data-loader', entry: SERVICE_ENTRIES['data-loader'], args: ['--dataset', `bench=${dir}`], onOutput: () => undefined });
+    let stream: number;
+    try {
+      const client = makeClient(DataLoaderServiceClient, svc.address);
+      await waitForReady(client);
+      await streamRate(client, { ...o, epochs: WARMUP_EPOCHS }, 0); // loads the dataset, JITs both ends
+      stream = await streamRate(client, o, WARMUP_EPOCHS);
+      client.close();
+    } finally {
+      await svc.stop();
+    }
+    inProcessRate(dir, { ...o, epochs: WARMUP_EPOCHS }, 0);
+    const local = inProcessRate(dir, o, WARMUP_EPOCHS);
+    const train = await fastestTraining();
+    const ahead = stream / train.imagesPerSecond;
+    console.log(
+      `stream ${fmt(stream)} img/s | in-process ${fmt(local)} img/s | stream/in-process ${(stream / local).toFixed(2)}x | ` +
+        `stream/fastest-training ${fmt(ahead)}x`,
+    );
+    console.log(
+      `fastest training: ${train.arch} at ${train.imagesPerSecond.toFixed(1)} img/s (batch ${train.batchSize}, ${train.backend}); ` +
+        `goal stream >= ${GOAL_RATIO}x training: ${ahead >= GOAL_RATIO ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,70 @@
+// `flowprune importance` as a real CLI process on the resnet56 fixture: through the estimator
+// service (started on demand) and --in-process give identical files, equal to the references.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '@flowprune/grpc';
+
+const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
+const dir = join(FIXTURES, 'resnet56');
+const present = existsSync(join(dir, 'expected.json'));
+
+interface Expected {
+  num_classes: number;
+  batch_size: number;
+  imp_samples: number;
+  first_order: { T: number };
+  measures: Record<string, number[][]>;
+}
+
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, 'importance', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => done({ code, stderr }));
+  });
+}
+
+function rel(a: number[][], e: number[][]): number {
+  let worst = 0;
+  e.forEach((ev, l) => {
+    const scale = Math.max(...ev.map(Math.abs));
+    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
+  });
+  return worst;
+}
+
+test('through the service and in process: the same numbers, equal to the fixture', { skip: !present && 'no fixtures' }, async () => {
+  const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+  const out = tempDir('importance-cli');
+  const measures = ['mag_based', 'tfo', 'biased_loss_init'];
+  const args = (file: string) => [
+    ...['--arch', 'resnet56', '--num-classes', String(e.num_classes)],
+    ...['--weights', join(dir, 'weights.safetensors'), '--init-weights', join(dir, 'init.safetensors'), '--data', join(FIXTURES, 'data_c10.bin')],
+    ...['--batch-size', String(e.batch_size), '--samples', String(e.imp_samples), '--T', String(e.first_order.T)],
+    ...['--measure', measures.join(','), '--out', join(out, file)],
+  ];
+  const [service, local] = await Promise.all([cli(args('service.json')), cli([...args('local.json'), '--in-process'])]);
+  assert.equal(service.code, 0, service.stderr);
+  assert.equal(local.code, 0, local.stderr);
+  assert.match(service.stderr, /estimator 127\.0\.0\.1:\d+/, 'the service path went through an estimator process');
+  const a = readFileSync(join(out, 'service.json'), 'utf8');
+  assert.equal(a, readFileSync(join(out, 'local.json'), 'utf8'), 'both paths give the same numbers');
+  const got = JSON.parse(a) as Record<string, number[][]>;
+  assert.deepEqual(Object.keys(got), measures);
+  for (const m of measures) assert.ok(rel(got[m], e.measures[m]) <= 1e-3, `${m}: rel ${rel(got[m], e.measures[m])}`);
+});
+
+test('unknown measures and a missing θ₀ are refused naming the flag', { skip: !present && 'no fixtures' }, async () => {
+  const base = ['--arch', 'resnet56', '--num-classes', '10', '--weights', join(dir, 'weights.safetensors'), '--data', join(FIXTURES, 'data_c10.bin'), '--batch-size', '16', '--samples', '35', '--out', join(tempDir('imp'), 'x.json')];
+  const unknown = await cli([...base, '--measure', 'tfo,snip']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /--measure: unknown "snip"; available: .*grad_preserve/);
+  const noInit = await cli([...base, '--measure', 'biased_loss_tracked_l2_init']);
+  assert.equal(noInit.code, 1);
+  assert.match(noInit.stderr, /--init-weights is required by biased_loss_tracked_l2_init/);
+});

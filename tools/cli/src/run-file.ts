@@ -1,0 +1,55 @@
+// Run files (YAML or JSON) and run flags → a flowprune.v1.RunSpec, strictly: an unknown key is an
+// error that names it, never silently ignored.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { RunSpec } from '@flowprune/proto';
+
+export class RunFileError extends Error {}
+
+/** Keys a run file may hold besides RunSpec's fields: where the local data-loader finds datasets. */
+export interface RunFileExtras {
+  /** name → directory, served by a local data-loader when no --trainer is given. */
+  datasets: Record<string, string>;
+}
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const SPEC_FIELDS = new Set(Object.keys(RunSpec.fromJSON({})));
+
+/** Builds a RunSpec from a plain object (snake_case or camelCase keys). */
+export function specFromObject(obj: Record<string, unknown>, source: string): { spec: RunSpec; extras: RunFileExtras } {
+  const extras: RunFileExtras = { datasets: {} };
+  const clean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'datasets') {
+      if (typeof value !== 'object' || value === null) throw new RunFileError(`${source}: datasets must map names to directories, e.g. {cifar10: ./data/cifar-10-batches-bin}`);
+      for (const [n, d] of Object.entries(value)) extras.datasets[n] = String(d);
+      continue;
+    }
+    const field = camel(key);
+    if (!SPEC_FIELDS.has(field))
+      throw new RunFileError(`${source}: unknown field "${key}"; run files take ${[...SPEC_FIELDS].map(snake).sort().join(', ')} and datasets`);
+    // Conveniences: `dataset: cifar10`, `schedule: [[0.1, 80], ...]`.
+    if (field === 'dataset' && typeof value === 'string') clean.dataset = { name: value };
+    else if (field === 'schedule' && Array.isArray(value)) clean.schedule = value.map((p) => (Array.isArray(p) ? { lr: p[0], epochs: p[1] } : p));
+    else clean[field] = value;
+  }
+  for (const [field, value] of Object.entries(clean)) {
+    const expected = typeof (RunSpec.fromJSON({}) as unknown as Record<string, unknown>)[field];
+    if (expected === 'number' && typeof value !== 'number') throw new RunFileError(`${source}: ${snake(field)} must be a number, got ${JSON.stringify(value)}`);
+    if (expected === 'boolean' && typeof value !== 'boolean') throw new RunFileError(`${source}: ${snake(field)} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  return { spec: RunSpec.fromJSON(clean), extras };
+}
+
+export function readRunFile(path: string): { spec: RunSpec; extras: RunFileExtras } {
+  let obj: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    obj = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new RunFileError(`${path}: ${(e as Error).message}`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new RunFileError(`${path}: a run file is a mapping of RunSpec fields`);
+  return specFromObject(obj as Record<string, unknown>, path);
+}
