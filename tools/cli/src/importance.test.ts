@@ -7,6 +7,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '@flowprune/grpc';
 
+// Identical files need a deterministic backend: the multi-threaded native backend's reductions are
+// not bitwise reproducible run to run, so both CLI processes (and the service they start) use wasm.
+process.env.FLOWPRUNE_BACKEND ??= 'wasm';
+
 const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
