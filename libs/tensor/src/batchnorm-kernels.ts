@@ -17,6 +17,18 @@ export const BN_TRAIN = 'FlowpruneBatchNormTrain';
  */
 export const BN_TRAIN_GRAD = 'FlowpruneBatchNormTrainGrad';
 
+/**
+ * Inference only (no gradient): inputs {x [.., c], mean [c], variance [c], gamma [c], beta [c],
+ * residual? (x's shape)} → y = [relu](gamma * (x - mean) / sqrt(variance + epsilon) + beta [+ residual]).
+ * Eval-mode forwards outside a gradient tape use it so the residual add and ReLU cost no extra pass.
+ */
+export const BN_EVAL = 'FlowpruneBatchNormEval';
+
+export interface BnEvalAttrs {
+  epsilon: number;
+  relu: boolean;
+}
+
 export interface BnTrainAttrs {
   epsilon: number;
   relu: boolean;

@@ -3,7 +3,7 @@
 // than broadcasting; here every full-size step is a FusedBatchNorm pass (one fused kernel on
 // every backend) or a plain elementwise op, plus sums over axes [0,1,2].
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_TRAIN, type BnTrainAttrs } from './batchnorm-kernels.js';
+import { BN_EVAL, BN_TRAIN, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
 import { inTwiceDifferentiableScope } from './differentiable-scope.js';
 
 export const BN_EPS = 1e-5;
@@ -61,6 +61,7 @@ export function batchNorm2d(
   post: BatchNormPost = {},
 ): tf.Tensor4D {
   if (inTwiceDifferentiableScope()) return applyPost(batchNorm2dPlain(x, mean, variance, gamma, beta, eps), post);
+  if (!tf.engine().isTapeOn() && tf.getKernel(BN_EVAL, tf.getBackend())) return fusedEval(x, mean, variance, gamma, beta, eps, post);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, m, v, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const save = args[5] as tf.GradSaveFunc;
@@ -146,6 +147,22 @@ export function batchNorm2dTrain(
     };
   });
   return { y: applyPost(op(x, gamma, beta) as tf.Tensor4D, post), mean, variance, unbiasedVariance };
+}
+
+/** Inference with no tape recording: BatchNorm, residual add and ReLU in one kernel. */
+function fusedEval(
+  x: tf.Tensor4D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  post: BatchNormPost,
+): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = { x, mean, variance, gamma, beta };
+  if (post.residual) inputs['residual'] = post.residual;
+  const attrs: BnEvalAttrs = { epsilon: eps, relu: post.relu ?? false };
+  return tf.engine().runKernel(BN_EVAL, inputs, { ...attrs }) as tf.Tensor4D;
 }
 
 /** The whole train-mode BatchNorm, residual add and ReLU in one kernel (and one for the gradient). */

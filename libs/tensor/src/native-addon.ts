@@ -60,7 +60,7 @@ export interface NativeAddon {
   batchNormInference(
     heap: ArrayBuffer, x: Ptr, mean: Ptr, meanLen: number, variance: Ptr, varianceLen: number,
     gamma: Ptr, gammaLen: number, beta: Ptr, betaLen: number, y: Ptr,
-    layout: Layout, n: number, hw: number, c: number, eps: number, relu: boolean,
+    layout: Layout, n: number, hw: number, c: number, eps: number, relu: boolean, residual?: Ptr,
   ): void;
   binary(heap: ArrayBuffer, op: BinaryOp, a: Ptr, b: Ptr, out: Ptr, n: number): void;
   relu(heap: ArrayBuffer, x: Ptr, out: Ptr, n: number): void;

@@ -1,6 +1,7 @@
 // Native BatchNorm kernels against the cpu reference (where batchnorm.ts composes ordinary ops):
 // train mode with and without the fused residual add and ReLU, forward, batch statistics and every
-// gradient, and eval mode (FusedBatchNorm), on every BatchNorm shape of the five architectures.
+// gradient, and eval mode (the fused eval kernel with residual and ReLU; FusedBatchNorm under a
+// gradient tape), on every BatchNorm shape of the five architectures.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { batchNorm2d, batchNorm2dTrain, nativeFallbackCounts, tf, type BatchNormPost } from './index.js';
@@ -58,13 +59,19 @@ function train(hw: number, c: number, variant: Variant, blocked: boolean): tf.Te
   });
 }
 
-/** Eval mode with running statistics, ReLU after, and its gradients w.r.t. x, gamma, beta. */
+/** Eval mode with running statistics, ReLU after (with and without a residual), and its gradients w.r.t. x, gamma, beta. */
 function evalMode(hw: number, c: number, blocked: boolean): tf.Tensor[] {
   return tf.tidy(() => {
     const d = place(data(hw, c), blocked);
     const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar =>
       tf.sum(tf.mul(batchNorm2d(x as tf.Tensor4D, d.mean, d.variance, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, { relu: true }), d.dy));
-    return [batchNorm2d(d.x, d.mean, d.variance, d.gamma, d.beta, 1e-5, { relu: true }), ...tf.grads(f)([d.x, d.gamma, d.beta])];
+    // Outside a tape (the first two) the native backend runs its fused eval kernel; inside, the
+    // differentiable composition.
+    return [
+      batchNorm2d(d.x, d.mean, d.variance, d.gamma, d.beta, 1e-5, { relu: true }),
+      batchNorm2d(d.x, d.mean, d.variance, d.gamma, d.beta, 1e-5, { relu: true, residual: d.r }),
+      ...tf.grads(f)([d.x, d.gamma, d.beta]),
+    ];
   });
 }
 
@@ -92,10 +99,12 @@ describe('native BatchNorm vs cpu: every BatchNorm shape of the five architectur
         });
       }
     }
-    test(`eval (FusedBatchNorm) + ReLU, blocked: [${BATCH}, ${hw}, ${hw}, ${c}]`, async () => {
+    test(`eval (fused eval kernel, FusedBatchNorm under a tape) + [residual] + ReLU, blocked: [${BATCH}, ${hw}, ${hw}, ${c}]`, async () => {
       const ref = await runOn('cpu', () => evalMode(hw, c, false));
+      const fallbacks = nativeFallbackCounts().get('FlowpruneBatchNormEval') ?? 0;
       const got = await runOn('native', () => evalMode(hw, c, true));
-      ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
+      assert.equal(nativeFallbackCounts().get('FlowpruneBatchNormEval') ?? 0, fallbacks);
+      ['y', 'y with residual', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
         const err = relErr(got[i]!, ref[i]!);
         assert.ok(err < TOL, `${what}: relative error ${err}`);
       });

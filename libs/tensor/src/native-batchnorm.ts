@@ -2,7 +2,7 @@
 // fused train-mode kernels batchnorm.ts calls when the backend has them (BN + optional residual add
 // + optional ReLU forward, and its whole gradient in one kernel).
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_TRAIN, BN_TRAIN_GRAD, type BnTrainAttrs } from './batchnorm-kernels.js';
+import { BN_EVAL, BN_TRAIN, BN_TRAIN_GRAD, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
 import { Layout } from './native-addon.js';
 import type { Heap } from './native-heap.js';
 import { input, isFloat, sizeOf, type NativeKernel, type NativeKernelArgs } from './native-kernel.js';
@@ -39,6 +39,25 @@ function fusedBatchNorm({ inputs, attrs, heap }: NativeKernelArgs): tf.TensorInf
     heap.buffer, heap.ptr(x), heap.ptr(mean), len(mean), heap.ptr(variance), len(variance),
     heap.optPtr(scale), len(scale), heap.optPtr(offset), len(offset), heap.ptr(y),
     layout, ...dims(x), eps, false,
+  );
+  return y;
+}
+
+function batchNormEval({ inputs, attrs, heap }: NativeKernelArgs): tf.TensorInfo | undefined {
+  const x = input(inputs, 'x', BN_EVAL);
+  const mean = input(inputs, 'mean', BN_EVAL);
+  const variance = input(inputs, 'variance', BN_EVAL);
+  const gamma = input(inputs, 'gamma', BN_EVAL);
+  const beta = input(inputs, 'beta', BN_EVAL);
+  const { residual } = inputs;
+  if (!isFloat(x, mean, variance, gamma, beta, residual)) return undefined;
+  const a = attrs as unknown as BnEvalAttrs;
+  const c = channels(x);
+  const layout = followX(heap, x, [residual]);
+  const y = heap.out(x.shape, 'float32', layout);
+  heap.addon.batchNormInference(
+    heap.buffer, heap.ptr(x), heap.ptr(mean), c, heap.ptr(variance), c, heap.ptr(gamma), c, heap.ptr(beta), c,
+    heap.ptr(y), layout, ...dims(x), a.epsilon, a.relu, heap.optPtr(residual),
   );
   return y;
 }
@@ -86,6 +105,7 @@ function batchNormTrainGrad({ inputs, attrs, heap }: NativeKernelArgs): tf.Tenso
 
 export const NATIVE_BATCHNORM_KERNELS: NativeKernel[] = [
   { kernelName: tf.FusedBatchNorm, impl: fusedBatchNorm },
+  { kernelName: BN_EVAL, impl: batchNormEval },
   { kernelName: BN_TRAIN, impl: batchNormTrain },
   { kernelName: BN_TRAIN_GRAD, impl: batchNormTrainGrad },
 ];

@@ -51,6 +51,14 @@ export function nativeKernelConfig(kernel: NativeKernel, addon: NativeAddon, was
 /** Kernels that only alias their input's data: its layout carries over, nothing to rewrite. */
 const LAYOUT_NEUTRAL: ReadonlySet<string> = new Set([tf.Identity]);
 
+/** A Reshape to the shape x already has (tf.batchNorm and others do this): an alias, layout and all. */
+function isShapeKeepingReshape(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): boolean {
+  if (kernelName !== tf.Reshape) return false;
+  const x = inputs['x'];
+  const shape = attrs?.['shape'];
+  return !!x && Array.isArray(shape) && shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i]);
+}
+
 /**
  * A wasm kernel registered for the native backend, as is except that its inputs are made NHWC
  * first (native kernels may have left them blocked; see native-heap.ts).
@@ -61,7 +69,7 @@ export function mirroredWasmKernel(config: tf.KernelConfig, addon: NativeAddon):
     ...config,
     backendName: NATIVE_BACKEND,
     kernelFunc: (args) => {
-      heapOf(addon, args.backend).toNhwc(Object.values(args.inputs));
+      if (!isShapeKeepingReshape(config.kernelName, args.inputs, args.attrs)) heapOf(addon, args.backend).toNhwc(Object.values(args.inputs));
       return config.kernelFunc(args);
     },
   };

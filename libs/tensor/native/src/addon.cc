@@ -168,7 +168,8 @@ napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-// batchNormInference(heap, x, mean, meanLen, var, varLen, gamma|-1, gammaLen, beta|-1, betaLen, y, layout, n, hw, c, eps, relu)
+// batchNormInference(heap, x, mean, meanLen, var, varLen, gamma|-1, gammaLen, beta|-1, betaLen, y, layout, n, hw, c, eps,
+//                    relu[, residual|-1])
 napi_value BatchNormInference(napi_env env, napi_callback_info info) {
   return guarded(env, "batchNormInference", [&] {
     Args a(env, info);
@@ -181,7 +182,8 @@ napi_value BatchNormInference(napi_env env, napi_callback_info info) {
       if (len != 1 && len != c) throw JsError("per-channel inputs need 1 or c elements");
     batchNormInference(a.ptr<float>(1, all), a.ptr<float>(2, count(meanLen)), meanLen, a.ptr<float>(4, count(varLen)),
                        varLen, a.optPtr<float>(6, count(gammaLen)), gammaLen, a.optPtr<float>(8, count(betaLen)), betaLen, act,
-                       static_cast<float>(a.num(15)), a.flag(16), a.ptr<float>(10, all));
+                       a.count() > 17 ? a.optPtr<float>(17, all) : nullptr, static_cast<float>(a.num(15)), a.flag(16),
+                       a.ptr<float>(10, all));
     return undefinedValue(env);
   });
 }

@@ -305,7 +305,7 @@ void batchNormTrainBackward(const float* dy, const float* x, const float* y, con
 
 void batchNormInference(const float* x, const float* mean, int64_t meanLen, const float* var, int64_t varLen,
                         const float* gamma, int64_t gammaLen, const float* beta, int64_t betaLen, const Activation& a,
-                        float eps, bool relu, float* y) {
+                        const float* residual, float eps, bool relu, float* y) {
   auto at = [](const float* p, int64_t len, int64_t j, float fallback) { return p ? p[len == 1 ? 0 : j] : fallback; };
   Affine f(a.c);
   for (int64_t j = 0; j < a.c; j++) {
@@ -313,7 +313,7 @@ void batchNormInference(const float* x, const float* mean, int64_t meanLen, cons
     f.scale[j] = at(gamma, gammaLen, j, 1.f) / std::sqrt(at(var, varLen, j, 0.f) + eps);
     f.shift[j] = at(beta, betaLen, j, 0.f);
   }
-  applyAffine(x, nullptr, f, Panels(a), relu, y);
+  applyAffine(x, residual, f, Panels(a), relu, y);
 }
 
 }  // namespace fp

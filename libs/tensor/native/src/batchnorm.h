@@ -36,10 +36,10 @@ void batchNormTrainBackward(const float* dy, const float* x, const float* y, con
 /**
  * Inference with given statistics: y = [relu]((x - mean) * gamma / sqrt(var + eps) + beta).
  * Each per-channel input has `xxLen` elements: c (per channel) or 1 (broadcast); gamma and beta
- * may be null (1 and 0).
+ * may be null (1 and 0). residual (x's shape and layout), when not null, is added before the ReLU.
  */
 void batchNormInference(const float* x, const float* mean, int64_t meanLen, const float* var, int64_t varLen,
                         const float* gamma, int64_t gammaLen, const float* beta, int64_t betaLen, const Activation& a,
-                        float eps, bool relu, float* y);
+                        const float* residual, float eps, bool relu, float* y);
 
 }  // namespace fp
