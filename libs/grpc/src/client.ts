@@ -7,6 +7,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './server.js';
+import { channelCredentials, type TlsMaterial } from './tls.js';
+import { environmentTls } from './tls-options.js';
 
 type ClientCtor<C> = new (
   address: string,
@@ -21,9 +23,14 @@ type ClientCtor<C> = new (
  */
 export const CLIENT_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
-/** A client of a generated service with our message-size limits and flow-control window. */
-export function makeClient<C extends Client>(Ctor: ClientCtor<C>, address: string): C {
-  return new Ctor(address, credentials.createInsecure(), {
+/**
+ * A client of a generated service with our message-size limits and flow-control window, over TLS
+ * when `tls` says so; by default the FLOWPRUNE_TLS_* variables decide (null: plaintext).
+ */
+export function makeClient<C extends Client>(Ctor: ClientCtor<C>, address: string, tls: TlsMaterial | null = environmentTls()): C {
+  const channel = channelCredentials(tls);
+  return new Ctor(address, channel.credentials, {
+    ...channel.options,
     'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc-node.flow_control_window': CLIENT_FLOW_CONTROL_WINDOW,

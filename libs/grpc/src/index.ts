@@ -10,3 +10,8 @@ export * from './model-ref.js';
 export * from './data-stream.js';
 export * from './run-spec.js';
 export * from './telemetry.js';
+export * from './tls.js';
+export * from './tls-options.js';
+export * from './tls-hint.js';
+export * from './bind.js';
+export * from './testing-tls.js';

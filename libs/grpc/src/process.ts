@@ -1,5 +1,7 @@
 import type { ServiceBinding, StartedServer } from './server.js';
 import { startServer } from './server.js';
+import { plaintextBindWarning } from './bind.js';
+import type { TlsMaterial } from './tls.js';
 import { flushTelemetry } from './telemetry.js';
 
 /** Message a service sends its parent (over IPC) once it listens. */
@@ -15,6 +17,8 @@ export interface ServiceMainOptions {
   name: string;
   address: string;
   services: ServiceBinding[];
+  /** TLS (mTLS) material for the server; null or absent: plaintext (warned about off loopback). */
+  tls?: TlsMaterial | null;
   /** Called on SIGTERM before the server drains (e.g. stop long-running work so streams end). */
   beforeShutdown?: () => Promise<void>;
 }
@@ -24,7 +28,9 @@ export interface ServiceMainOptions {
  * and on SIGTERM/SIGINT stop accepting calls, drain in-flight ones, flush telemetry, and exit 0.
  */
 export async function runServiceProcess(opts: ServiceMainOptions): Promise<StartedServer> {
-  const started = await startServer({ address: opts.address, services: opts.services });
+  const started = await startServer({ address: opts.address, services: opts.services, tls: opts.tls });
+  const warning = plaintextBindWarning(`flowprune-${opts.name}`, started.address, Boolean(opts.tls));
+  if (warning) console.error(warning);
   const msg: ListeningMessage = { type: 'listening', service: opts.name, address: started.address, pid: process.pid };
   console.log(`flowprune-${opts.name} listening on ${started.address} (pid ${process.pid})`);
   process.send?.(msg);

@@ -1,5 +1,6 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { serverCredentials, type TlsMaterial } from './tls.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
@@ -24,6 +25,8 @@ export interface StartServerOptions {
   address: string;
   services: ServiceBinding[];
   maxMessageBytes?: number;
+  /** TLS (and mTLS) material; plaintext when absent or null. */
+  tls?: TlsMaterial | null;
 }
 
 /** Starts a grpc-js server with the given services and grpc.health.v1 reporting SERVING. */
@@ -34,7 +37,7 @@ export async function startServer(opts: StartServerOptions): Promise<StartedServ
   health.addToServer(server);
   for (const s of opts.services) server.addService(s.definition, s.implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(opts.address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(opts.address, serverCredentials(opts.tls ?? null), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
   health.setStatus('', 'SERVING');
