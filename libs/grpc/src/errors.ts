@@ -16,6 +16,7 @@ export const invalidArgument = (field: string, message: string): RpcError =>
   new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, field);
 export const notFound = (message: string): RpcError => new RpcError(status.NOT_FOUND, message);
 export const failedPrecondition = (message: string): RpcError => new RpcError(status.FAILED_PRECONDITION, message);
+export const resourceExhausted = (message: string): RpcError => new RpcError(status.RESOURCE_EXHAUSTED, message);
 
 /** Errors the libs throw carry a `kind` so services can map them without knowing each class. */
 interface KindedError {

@@ -12,6 +12,19 @@ export function unary<Req, Res>(fn: (req: Req, call: ServerUnaryCall<Req, Res>) 
   };
 }
 
+/** Waits for the transport to take more, or for the caller to leave (a cancelled call never drains). */
+function drainedOrCancelled<Req, Res>(call: ServerWritableStream<Req, Res>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+  });
+}
+
 /**
  * Adapts an async generator to a server-streaming handler, with flow control: when the
  * transport's buffer is full we wait for 'drain' before producing the next message. The call's
@@ -49,9 +62,10 @@ export function serverStream<Req, Res>(fn: (req: Req, call: ServerWritableStream
           }
           if (cancelled) return;
           messages++;
+          // Backpressure: never more than the stream's buffer ahead of what HTTP/2 has sent.
           if (!call.write(next.value)) {
             const t1 = performance.now();
-            await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+            await drainedOrCancelled(call);
             waitMs += performance.now() - t1;
           }
           record(); // each time: a cancelled call's span ends before this loop learns of it

@@ -17,6 +17,8 @@ export interface ServiceMainOptions {
   name: string;
   address: string;
   services: ServiceBinding[];
+  /** Largest message in either direction (default DEFAULT_MAX_MESSAGE_BYTES); see message-limit.ts. */
+  maxMessageBytes?: number;
   /** TLS (mTLS) material for the server; null or absent: plaintext (warned about off loopback). */
   tls?: TlsMaterial | null;
   /** Called on SIGTERM before the server drains (e.g. stop long-running work so streams end). */
@@ -28,7 +30,7 @@ export interface ServiceMainOptions {
  * and on SIGTERM/SIGINT stop accepting calls, drain in-flight ones, flush telemetry, and exit 0.
  */
 export async function runServiceProcess(opts: ServiceMainOptions): Promise<StartedServer> {
-  const started = await startServer({ address: opts.address, services: opts.services, tls: opts.tls });
+  const started = await startServer({ address: opts.address, services: opts.services, maxMessageBytes: opts.maxMessageBytes, tls: opts.tls });
   const warning = plaintextBindWarning(`flowprune-${opts.name}`, started.address, Boolean(opts.tls));
   if (warning) console.error(warning);
   const msg: ListeningMessage = { type: 'listening', service: opts.name, address: started.address, pid: process.pid };

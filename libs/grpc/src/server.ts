@@ -1,6 +1,7 @@
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverCredentials, type TlsMaterial } from './tls.js';
+import { guardRequestDecoding } from './malformed-requests.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
@@ -35,7 +36,10 @@ export async function startServer(opts: StartServerOptions): Promise<StartedServ
   const server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) {
+    const guarded = guardRequestDecoding(s.definition, s.implementation);
+    server.addService(guarded.definition, guarded.implementation);
+  }
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(opts.address, serverCredentials(opts.tls ?? null), (err, p) => (err ? reject(err) : resolve(p))),
   );

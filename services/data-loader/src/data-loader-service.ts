@@ -1,5 +1,5 @@
 // DataLoaderService: request validation → libs/data → wire messages.
-import { invalidArgument, serverStream, unary } from '@flowprune/grpc';
+import { serverStream, unary } from '@flowprune/grpc';
 import {
   batchCount,
   CIFAR_CHANNELS,
@@ -25,8 +25,7 @@ import {
   type StreamBatchesRequest,
   type StreamBatchesResponse,
 } from '@flowprune/proto';
-
-const MAX_BATCH = 4096;
+import { checkDatasetRef, checkPerClass, validateSampleBalanced, validateStreamBatches, type DataSplit } from './request-validation.js';
 
 function toImageBatch(b: Batch, index: number): ImageBatch {
   return {
@@ -42,28 +41,13 @@ function toImageBatch(b: Batch, index: number): ImageBatch {
 }
 
 export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServiceServer {
-  const datasetOf = (req: { dataset?: { name: string } }) => {
-    if (!req.dataset?.name) throw invalidArgument('dataset.name', `is required; this data-loader serves ${registry.names().join(', ')}`);
-    return { name: req.dataset.name, ds: registry.get(req.dataset.name) };
-  };
-  const splitOf = (split: Split, ds: LoadedDataset): LabelledImages => {
-    if (split === Split.SPLIT_TRAIN) return ds.train;
-    if (split === Split.SPLIT_TEST) return ds.test;
-    throw invalidArgument('split', 'must be SPLIT_TRAIN or SPLIT_TEST');
-  };
-  // The paper augments only training data; a test split is always served as stored.
-  const augmentOf = (split: Split, augment: boolean): boolean => {
-    if (augment && split === Split.SPLIT_TEST) throw invalidArgument('augment', 'the test split is never augmented; send augment=false');
-    return augment;
-  };
-  const seedOf = (seed: number) => {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', `must be a non-negative integer, got ${seed}`);
-    return seed >>> 0;
-  };
+  const serves = () => registry.names();
+  const splitOf = (split: DataSplit, ds: LoadedDataset): LabelledImages => (split === Split.SPLIT_TRAIN ? ds.train : ds.test);
 
   return {
     describe: unary<DescribeRequest, DescribeResponse>(async (req) => {
-      const { name, ds } = datasetOf(req);
+      const name = checkDatasetRef(req.dataset, serves());
+      const ds = registry.get(name);
       const n = ds.classNames.length;
       return {
         name,
@@ -81,21 +65,14 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
     }),
 
     streamBatches: serverStream<StreamBatchesRequest, StreamBatchesResponse>(async function* (req) {
-      const { ds } = datasetOf(req);
-      const split = splitOf(req.split, ds);
-      if (!Number.isInteger(req.batchSize) || req.batchSize < 1 || req.batchSize > MAX_BATCH)
-        throw invalidArgument('batch_size', `must be in 1..${MAX_BATCH}, got ${req.batchSize}`);
-      const shardCount = req.shardCount || 1;
-      if (req.shardIndex >= shardCount)
-        throw invalidArgument('shard_index', `must be below shard_count (${shardCount}), got ${req.shardIndex}`);
-      const shard = { index: req.shardIndex, count: shardCount };
-      const seed = seedOf(req.seed);
-      let total = batchCount(split.count, req.batchSize, shard);
+      const plan = validateStreamBatches(req, serves());
+      const split = splitOf(plan.split, registry.get(plan.dataset));
+      const { batchSize, shard, seed, augment } = plan;
+      let total = batchCount(split.count, batchSize, shard);
       // max_samples: whole batches while fewer than max_samples were sent.
-      if (req.maxSamples > 0) total = Math.min(total, Math.ceil(req.maxSamples / req.batchSize));
+      if (plan.maxSamples > 0) total = Math.min(total, Math.ceil(plan.maxSamples / batchSize));
       let index = 0;
-      const augment = augmentOf(req.split, req.augment);
-      for (const b of iterateBatches(split, { seed, epoch: req.epoch, shuffle: req.shuffle, shard, batchSize: req.batchSize, augment })) {
+      for (const b of iterateBatches(split, { seed, epoch: plan.epoch, shuffle: plan.shuffle, shard, batchSize, augment })) {
         if (index >= total) break;
         yield { batch: toImageBatch(b, index), totalBatches: total };
         index++;
@@ -103,18 +80,19 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
     }),
 
     sampleBalanced: unary<SampleBalancedRequest, SampleBalancedResponse>(async (req) => {
-      const { name, ds } = datasetOf(req);
-      const split = splitOf(req.split, ds);
-      if (!Number.isInteger(req.perClass) || req.perClass < 1) throw invalidArgument('per_class', `must be ≥ 1, got ${req.perClass}`);
-      const seed = seedOf(req.seed);
-      const plan = planEpoch(split.count, { seed, epoch: req.epoch, shuffle: req.shuffle });
-      const orderedLabels = Array.from(plan.indices, (i) => split.labels[i]);
-      const sel = selectClassBalanced(orderedLabels, req.perClass, ds.classNames.length, `dataset ${name} (${Split[req.split]})`);
-      const augment = augmentOf(req.split, req.augment) ? { seed, epoch: req.epoch } : null;
+      const plan = validateSampleBalanced(req, serves());
+      const ds = registry.get(plan.dataset);
+      const split = splitOf(plan.split, ds);
+      const { seed, epoch } = plan;
+      checkPerClass(plan.perClass, classCounts(split, ds.classNames.length), plan.split);
+      const order = planEpoch(split.count, { seed, epoch, shuffle: plan.shuffle });
+      const orderedLabels = Array.from(order.indices, (i) => split.labels[i]);
+      const sel = selectClassBalanced(orderedLabels, plan.perClass, ds.classNames.length, `dataset ${plan.dataset} (${Split[plan.split]})`);
+      const augment = plan.augment ? { seed, epoch } : null;
       return {
         groups: sel.groups.map((g, c) => {
-          const idx = Uint32Array.from(g, (p) => plan.indices[p]);
-          const pos = Uint32Array.from(g, (p) => plan.positions[p]);
+          const idx = Uint32Array.from(g, (p) => order.indices[p]);
+          const pos = Uint32Array.from(g, (p) => order.positions[p]);
           return toImageBatch(makeBatch(split, idx, pos, augment), c);
         }),
       };

@@ -1,33 +1,36 @@
 // flowprune-evaluator: accuracy, loss, FLOPs, parameters and compression of stored checkpoints.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
-import { makeClient, runServiceProcess } from '@flowprune/grpc';
+import { addTlsOptions, makeClient, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { makeEvaluatorService } from './evaluator-service.js';
 
-const opts = new Command('flowprune-evaluator')
+const program = new Command('flowprune-evaluator')
   .description('Evaluates (pruned) checkpoints over gRPC (flowprune.v1.EvaluatorService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_EVALUATOR_ADDRESS ?? '127.0.0.1:50054')
   .option('--data-loader <host:port>', 'data-loader address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
-  .option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs')
+  .option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs');
+const opts = addTlsOptions(program)
   .parse()
-  .opts<{ address: string; dataLoader: string; store: string }>();
+  .opts<{ address: string; dataLoader: string; store: string } & TlsFlags>();
+const tls = serviceTls('flowprune-evaluator', opts);
 
 const backend = await initBackend();
 setComputeBackend(backend.name);
 await runServiceProcess({
   name: 'evaluator',
   address: opts.address,
+  tls,
   services: [
     {
       name: 'flowprune.v1.EvaluatorService',
       definition: EvaluatorServiceService,
       implementation: makeEvaluatorService({
         store: openRunStore(opts.store),
-        dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader),
+        dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader, tls),
         backend: backend.name,
       }),
     },

@@ -1,5 +1,5 @@
 // Resolves a measure name to the estimator service that offers it (configuration + ListMeasures).
-import { call, makeClient, notFound } from '@flowprune/grpc';
+import { call, makeClient, notFound, type TlsMaterial } from '@flowprune/grpc';
 import { ImportanceEstimatorServiceClient, type MeasureInfo } from '@flowprune/proto';
 
 export interface ResolvedEstimator {
@@ -12,13 +12,17 @@ export interface ResolvedEstimator {
 export class EstimatorRegistry {
   private byMeasure?: Map<string, ResolvedEstimator>;
 
-  constructor(private readonly addresses: string[]) {}
+  constructor(
+    private readonly addresses: string[],
+    /** TLS for the estimator channels (null: plaintext; absent: the FLOWPRUNE_TLS_* variables). */
+    private readonly tls?: TlsMaterial | null,
+  ) {}
 
   /** Asks every configured estimator for its measures; the first address to offer a name wins. */
   async refresh(): Promise<Map<string, ResolvedEstimator>> {
     const map = new Map<string, ResolvedEstimator>();
     for (const address of this.addresses) {
-      const client = makeClient(ImportanceEstimatorServiceClient, address);
+      const client = makeClient(ImportanceEstimatorServiceClient, address, this.tls);
       const res = await call(client, client.listMeasures, {}, 30_000);
       for (const info of res.measures) if (!map.has(info.name)) map.set(info.name, { address, estimator: res.estimator, client, info });
     }
