@@ -3,6 +3,8 @@
 // (`checkpoints` bucket). Every write uses majority write concern, so an acknowledged epoch stat
 // survives a primary failover.
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+import { redactUri } from '@flowprune/common';
 import { GridFSBucket, MongoClient, ObjectId, type Collection, type Db, type Filter, type WriteConcernSettings } from 'mongodb';
 import { runNotFound, StoreError } from './errors.js';
 import { generateRunId, validateCheckpointName, validateRunId } from './ids.js';
@@ -48,9 +50,16 @@ export class MongoRunStore implements RunStore {
   private readonly bucket: GridFSBucket;
   private readonly now: () => Date;
   private ready?: Promise<void>;
+  /** The URI without its password: the only form of it that goes into messages. */
+  readonly location: string;
 
   constructor(options: MongoRunStoreOptions) {
-    this.client = new MongoClient(options.uri, { writeConcern: MAJORITY, readConcern: { level: 'majority' } });
+    this.location = redactUri(options.uri);
+    try {
+      this.client = new MongoClient(options.uri, { writeConcern: MAJORITY, readConcern: { level: 'majority' } });
+    } catch (e) {
+      throw this.named(e);
+    }
     this.db = this.client.db(options.dbName);
     this.runs = this.db.collection<RunDoc>('runs', { writeConcern: MAJORITY });
     this.events = this.db.collection<EventDoc>('events', { writeConcern: MAJORITY });
@@ -62,7 +71,9 @@ export class MongoRunStore implements RunStore {
   /** Connects once and creates the indexes the queries use. */
   private init(): Promise<void> {
     this.ready ??= (async () => {
-      await this.client.connect();
+      await this.client.connect().catch((e: unknown) => {
+        throw this.named(e);
+      });
       await this.runs.createIndexes([
         { key: { createdAt: 1, _id: 1 } },
         { key: { model: 1, measure: 1, pruneRatio: 1, seed: 1 } },
@@ -73,6 +84,21 @@ export class MongoRunStore implements RunStore {
       await this.db.collection('checkpoints.files').createIndex({ 'metadata.runId': 1, filename: 1 });
     })();
     return this.ready;
+  }
+
+  /** An error that says which store (password masked); driver messages carry no credentials. */
+  private named(e: unknown): Error {
+    const err = e as Error;
+    return new Error(`run store ${this.location}: ${redactUri(err?.message ?? String(e))}`, { cause: e });
+  }
+
+  /** Logging the store (console.log, util.inspect, JSON) shows the masked URI, never the client's credentials. */
+  [inspect.custom](): string {
+    return `MongoRunStore(${this.location})`;
+  }
+
+  toJSON(): { store: string } {
+    return { store: this.location };
   }
 
   async close(): Promise<void> {
