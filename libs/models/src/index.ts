@@ -8,3 +8,4 @@ export * from './layout.js';
 export * from './model.js';
 export * from './safetensors.js';
 export { BN_EPS } from './layers.js';
+export * from './finite-weights.js';

@@ -99,9 +99,9 @@ export class Model {
     if (expect.arch && meta.arch && meta.arch !== expect.arch)
       throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
     const numClasses = expect.numClasses ?? (meta.num_classes ? Number(meta.num_classes) : inferClasses(file.tensors));
-    const config = expect.config ?? (meta.config ? (JSON.parse(meta.config) as ArchConfig) : undefined);
+    const config = expect.config ?? (meta.config ? (metadataJson(meta.config, 'config', source) as ArchConfig) : undefined);
     const model = Model.fromStateDict(buildNetwork(arch, numClasses, config), file.tensors, source);
-    if (meta.masks) model.masks = new Map(Object.entries(JSON.parse(meta.masks) as Record<string, number[]>).map(([k, v]) => [k, Float32Array.from(v)]));
+    if (meta.masks) model.masks = parseMasks(metadataJson(meta.masks, 'masks', source), source);
     return model;
   }
 
@@ -164,6 +164,21 @@ export class Model {
     for (const v of this.vars.values()) v.dispose();
     for (const m of this.maskTensors?.values() ?? []) m.dispose();
   }
+}
+
+/** A JSON value of the safetensors metadata (checkpoints may come from callers: never trusted). */
+function metadataJson(text: string, key: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new WeightsError(`${source}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function parseMasks(value: unknown, source: string): Map<string, Float32Array> {
+  const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'));
+  if (!ok) throw new WeightsError(`${source}: metadata "masks" must map layer names to arrays of numbers`);
+  return new Map(Object.entries(value as Record<string, number[]>).map(([k, v]) => [k, Float32Array.from(v)]));
 }
 
 function inferClasses(tensors: Map<string, SafeTensor>): number {

@@ -25,6 +25,8 @@ export class SafeTensorsError extends Error {
   }
 }
 
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
 function typedView(dtype: SafeDType, bytes: Uint8Array, count: number): SafeTensor['data'] {
   // Copy into an aligned buffer: the data section of a file need not be aligned for typed arrays.
   const copy = new Uint8Array(bytes.byteLength);
@@ -49,22 +51,30 @@ export function parseSafeTensors(buf: Uint8Array, source = 'safetensors data'): 
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > buf.byteLength - 8)
     throw new SafeTensorsError(`${source}: header length ${headerLen} exceeds the file size ${buf.byteLength}`);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw new SafeTensorsError(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
+  if (!isRecord(header)) throw new SafeTensorsError(`${source}: header must be a JSON object of tensors`);
   const dataStart = 8 + headerLen;
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = (entry ?? {}) as Record<string, string>;
+      if (!isRecord(entry) || !Object.values(entry).every((v) => typeof v === 'string'))
+        throw new SafeTensorsError(`${source}: __metadata__ must map strings to strings`);
+      metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = entry as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new SafeTensorsError(`${source}: tensor ${name} has unsupported dtype ${dtype}`);
+    // Untrusted bytes (inline weights in requests): check the entry's structure before using it.
+    const { dtype, shape, data_offsets } = (isRecord(entry) ? entry : {}) as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] };
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw new SafeTensorsError(`${source}: tensor ${name} has unsupported dtype ${dtype}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new SafeTensorsError(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
+      throw new SafeTensorsError(`${source}: tensor ${name} has invalid data_offsets ${JSON.stringify(data_offsets)}`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [begin, end] = data_offsets;
     if (end - begin !== count * BYTES[dtype] || dataStart + end > buf.byteLength)

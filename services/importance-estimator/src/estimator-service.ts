@@ -1,5 +1,5 @@
 // ImportanceEstimatorService: validation → libs/importance → one vector per filter layer.
-import { failedPrecondition, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
+import { AdmissionQueue, failedPrecondition, invalidArgument, modelRefBytes, unary, type AdmissionLimits, type CheckpointReader } from '@flowprune/grpc';
 import {
   batchListData,
   BUILTIN_MEASURES,
@@ -23,6 +23,7 @@ import type {
   MeasureInfo,
 } from '@flowprune/proto';
 import { EstimateCache } from './estimate-cache.js';
+import { validateEstimateRequest } from './estimate-validation.js';
 import { loaderData } from './loader-data.js';
 
 export const ESTIMATOR_NAME = 'flowprune-builtin';
@@ -32,7 +33,12 @@ export interface EstimatorDeps {
   backend: string;
   /** Where dataset-mode requests read samples; absent: only inline batches. */
   dataLoader?: DataLoaderServiceClient;
+  /** Estimates computing at once and waiting (default DEFAULT_ESTIMATE_LIMITS); more are refused. */
+  admission?: AdmissionLimits;
 }
+
+/** Each Estimate holds a model and its data: a few at a time keep memory bounded (one JS thread computes anyway). */
+export const DEFAULT_ESTIMATE_LIMITS: AdmissionLimits = { concurrency: 2, queueLength: 16 };
 
 export function measureInfo({ info }: ImportanceMeasure): MeasureInfo {
   return {
@@ -72,57 +78,63 @@ function dataFor(req: EstimateRequest, model: Model, params: Record<string, numb
 
 export function makeEstimatorService(deps: EstimatorDeps): ImportanceEstimatorServiceServer {
   const recent = new EstimateCache();
+  const admission = new AdmissionQueue(deps.admission ?? DEFAULT_ESTIMATE_LIMITS, 'Estimate', 'raise --max-concurrent / --max-queued of the importance-estimator');
   return {
     listMeasures: unary<ListMeasuresRequest, ListMeasuresResponse>(async () => ({
       estimator: ESTIMATOR_NAME,
       measures: [...BUILTIN_MEASURES.values()].map(measureInfo),
     })),
 
-    estimate: unary<EstimateRequest, EstimateResponse>(async (req) => {
-      const start = performance.now();
-      if (!req.measure) throw invalidArgument('measure', `is required; this estimator offers ${[...BUILTIN_MEASURES.keys()].join(', ')}`);
-      let measure: ImportanceMeasure;
-      let params: Record<string, number>;
-      try {
-        measure = getMeasure(req.measure);
-        params = resolveParams(measure.info, req.params);
-      } catch (e) {
-        throw asRequestError(e, 'measure');
-      }
-      const modelBytes = await modelRefBytes(req.model, deps.store, 'model');
-      let model: Model;
-      try {
-        model = Model.fromSafeTensors(modelBytes, {}, 'model');
-      } catch (e) {
-        throw asRequestError(e, 'model');
-      }
-      try {
-        const initBytes = measure.info.needsInitWeights
-          ? await modelRefBytes(req.initModel, deps.store, 'init_model').catch((e: unknown) => {
-              throw req.initModel ? e : invalidArgument('init_model', `is required by ${measure.info.name} (the conv weights at initialisation, θ₀)`);
-            })
-          : undefined;
-        const { scores, samplesUsed } = await (async () => {
-          try {
-            const initWeights = initBytes ? initWeightsFromSafeTensors(initBytes, model, 'init_model') : undefined;
-            const data = measure.info.needsData ? dataFor(req, model, params, deps, measure.info.name) : undefined;
-            // Inline batches are often reused by the next request (one measure per call); a dataset read is not.
-            const cache = measure.info.needsData && req.batches.length > 0 ? recent.for(req, modelBytes) : new StatisticsCache();
-            return await measure.compute({ model, params, data, initWeights, cache });
-          } catch (e) {
-            throw asRequestError(e, 'request');
-          }
-        })();
-        return {
-          measure: measure.info.name,
-          layers: scores.map((values, layer) => ({ layer, conv: model.net.filterLayers[layer].conv, values })),
-          samplesUsed,
-          seconds: (performance.now() - start) / 1000,
-          backend: deps.backend,
-        };
-      } finally {
-        model.dispose();
-      }
+    estimate: unary<EstimateRequest, EstimateResponse>(async (req, call) => {
+      validateEstimateRequest(req, [...BUILTIN_MEASURES.keys()]);
+      return admission.run(() => estimate(req), call);
     }),
   };
+
+  /** One Estimate, once admitted. */
+  async function estimate(req: EstimateRequest): Promise<EstimateResponse> {
+    const start = performance.now();
+    let measure: ImportanceMeasure;
+    let params: Record<string, number>;
+    try {
+      measure = getMeasure(req.measure);
+      params = resolveParams(measure.info, req.params);
+    } catch (e) {
+      throw asRequestError(e, 'measure');
+    }
+    const modelBytes = await modelRefBytes(req.model, deps.store, 'model');
+    let model: Model;
+    try {
+      model = Model.fromSafeTensors(modelBytes, {}, 'model');
+    } catch (e) {
+      throw asRequestError(e, 'model');
+    }
+    try {
+      const initBytes = measure.info.needsInitWeights
+        ? await modelRefBytes(req.initModel, deps.store, 'init_model').catch((e: unknown) => {
+            throw req.initModel ? e : invalidArgument('init_model', `is required by ${measure.info.name} (the conv weights at initialisation, θ₀)`);
+          })
+        : undefined;
+      const { scores, samplesUsed } = await (async () => {
+        try {
+          const initWeights = initBytes ? initWeightsFromSafeTensors(initBytes, model, 'init_model') : undefined;
+          const data = measure.info.needsData ? dataFor(req, model, params, deps, measure.info.name) : undefined;
+          // Inline batches are often reused by the next request (one measure per call); a dataset read is not.
+          const cache = measure.info.needsData && req.batches.length > 0 ? recent.for(req, modelBytes) : new StatisticsCache();
+          return await measure.compute({ model, params, data, initWeights, cache });
+        } catch (e) {
+          throw asRequestError(e, 'request');
+        }
+      })();
+      return {
+        measure: measure.info.name,
+        layers: scores.map((values, layer) => ({ layer, conv: model.net.filterLayers[layer].conv, values })),
+        samplesUsed,
+        seconds: (performance.now() - start) / 1000,
+        backend: deps.backend,
+      };
+    } finally {
+      model.dispose();
+    }
+  }
 }

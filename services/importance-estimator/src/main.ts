@@ -1,12 +1,12 @@
 // flowprune-importance-estimator: the paper's filter-importance measures as a service.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
-import { addTlsOptions, makeClient, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
+import { addTlsOptions, defaultMaxMessageMb, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, ImportanceEstimatorServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
-import { makeEstimatorService } from './estimator-service.js';
+import { DEFAULT_ESTIMATE_LIMITS, makeEstimatorService } from './estimator-service.js';
 
 const program = new Command('flowprune-importance-estimator')
   .description('Computes filter-importance measures over gRPC (flowprune.v1.ImportanceEstimatorService)')
@@ -16,10 +16,13 @@ const program = new Command('flowprune-importance-estimator')
     '--data-loader <host:port>',
     'data-loader for requests that name a dataset (inline batches need none)',
     process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051',
-  );
+  )
+  .option('--max-message-mb <MiB>', 'largest request or response message (FLOWPRUNE_MAX_MESSAGE_MB)', defaultMaxMessageMb())
+  .option('--max-concurrent <n>', 'Estimate calls computing at once', Number, Number(process.env.FLOWPRUNE_ESTIMATOR_MAX_CONCURRENT ?? DEFAULT_ESTIMATE_LIMITS.concurrency))
+  .option('--max-queued <n>', 'Estimate calls waiting for a slot; more are refused with RESOURCE_EXHAUSTED', Number, Number(process.env.FLOWPRUNE_ESTIMATOR_MAX_QUEUED ?? DEFAULT_ESTIMATE_LIMITS.queueLength));
 const opts = addTlsOptions(program)
   .parse()
-  .opts<{ address: string; store: string; dataLoader: string } & TlsFlags>();
+  .opts<{ address: string; store: string; dataLoader: string; maxMessageMb: string; maxConcurrent: number; maxQueued: number } & TlsFlags>();
 const tls = serviceTls('flowprune-importance-estimator', opts);
 
 const backend = await initBackend();
@@ -28,6 +31,7 @@ await runServiceProcess({
   name: 'importance-estimator',
   address: opts.address,
   tls,
+  maxMessageBytes: messageBytesFromMb(opts.maxMessageMb),
   services: [
     {
       name: 'flowprune.v1.ImportanceEstimatorService',
@@ -36,6 +40,7 @@ await runServiceProcess({
         store: openRunStore(opts.store),
         backend: backend.name,
         dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader, tls),
+        admission: { concurrency: opts.maxConcurrent, queueLength: opts.maxQueued },
       }),
     },
   ],
