@@ -24,6 +24,7 @@ import { telemetryConfig, type TelemetryConfig } from './config.js';
 import { spanToOtlpJson } from './otlp-json.js';
 import { RunFileSpanExporter } from './run-file-exporter.js';
 import { RunSpanProcessor } from './run-span-processor.js';
+import { withoutCommandLine } from './process-resource.js';
 
 const load = createRequire(import.meta.url);
 
@@ -71,7 +72,7 @@ export function startTelemetry(serviceName: string, defaultTraceDir = 'runs'): S
       [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
       [ATTR_COMPUTE_BACKEND]: computeBackend,
     })
-    .merge(res.detectResources({ detectors: [res.hostDetector, res.osDetector, res.processDetector, res.envDetector] }));
+    .merge(res.detectResources({ detectors: [res.hostDetector, res.osDetector, withoutCommandLine(res.processDetector), res.envDetector] }));
   const pipeline = config.otlpEndpoint ? otlpPipeline() : filePipeline(config.traceDir);
   const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [new RunSpanProcessor(pipeline.learn), pipeline.processor] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
