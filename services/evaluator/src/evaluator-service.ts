@@ -1,14 +1,14 @@
 // EvaluatorService: validation → model rebuilt from its checkpoint → libs/training evaluation.
-import { invalidArgument, modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
+import { modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
 import { buildNetwork, countFlops, countMacs, countParameters, Model, stateBytes } from '@flowprune/models';
 import {
-  Split,
   type DataLoaderServiceClient,
   type EvaluateRequest,
   type EvaluateResponse,
   type EvaluatorServiceServer,
 } from '@flowprune/proto';
 import { effectiveChannels, evaluateModel } from '@flowprune/training';
+import { validateEvaluateRequest } from './evaluate-validation.js';
 
 export interface EvaluatorDeps {
   store: CheckpointReader;
@@ -20,16 +20,11 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
   return {
     evaluate: unary<EvaluateRequest, EvaluateResponse>(async (req) => {
       const start = performance.now();
-      if (!req.dataset?.name) throw invalidArgument('dataset.name', 'is required (a dataset of the data-loader)');
-      const batchSize = req.batchSize || 128;
-      if (!Number.isInteger(batchSize) || batchSize > 4096) throw invalidArgument('batch_size', `must be in 1..4096, got ${req.batchSize}`);
-      const temperature = req.temperature || 5;
-      if (!(temperature > 0) || !Number.isFinite(temperature)) throw invalidArgument('temperature', `must be a positive number, got ${req.temperature}`);
-      const split = req.split === Split.SPLIT_UNSPECIFIED ? Split.SPLIT_TEST : req.split;
+      const plan = validateEvaluateRequest(req);
       const model = Model.fromSafeTensors(await modelRefBytes(req.model, deps.store), {}, 'model');
       try {
-        const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(req.dataset.name, batchSize, req.maxSamples), split });
-        const r = await evaluateModel(model, batches, temperature);
+        const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(plan.dataset, plan.batchSize, plan.maxSamples), split: plan.split });
+        const r = await evaluateModel(model, batches, plan.temperature);
         const base = buildNetwork(model.net.arch, model.net.numClasses);
         return {
           arch: model.net.arch,

@@ -2,7 +2,7 @@
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command, Option } from 'commander';
 import { redactUri } from '@flowprune/common';
-import { addTlsOptions, makeClient, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
+import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
@@ -16,9 +16,9 @@ const program = new Command('flowprune-evaluator')
   .option('--data-loader <host:port>', 'data-loader address', process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051')
   // The default may be a URI with a password (FLOWPRUNE_STORE): --help shows it masked.
   .addOption(new Option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI').default(DEFAULT_STORE, JSON.stringify(redactUri(DEFAULT_STORE))));
-const opts = addTlsOptions(program)
+const opts = addMessageLimitOption(addTlsOptions(program))
   .parse()
-  .opts<{ address: string; dataLoader: string; store: string } & TlsFlags>();
+  .opts<{ address: string; dataLoader: string; store: string } & TlsFlags & MessageLimitFlags>();
 const tls = serviceTls('flowprune-evaluator', opts);
 
 const backend = await initBackend();
@@ -26,6 +26,7 @@ setComputeBackend(backend.name);
 await runServiceProcess({
   name: 'evaluator',
   address: opts.address,
+  maxMessageBytes: messageBytesFromMb(opts.maxMessageMb),
   tls,
   services: [
     {

@@ -25,7 +25,7 @@ const MEASURES = ['mag_based', 'l1', 'bn', 'loss_based', 'biased_loss', 'biased_
 const PARAMS = ['T', 'imp_samples', 'batch_size', 'exact_decisions', 'grasp_T', 'grad_preserve_T', 'seed'];
 const procs: LaunchedService[] = [];
 let raw: RawClient;
-let tiny: Uint8Array;
+let tiny: Buffer;
 
 before(async () => {
   const dir = tempDir('est-fuzz');
@@ -36,7 +36,7 @@ before(async () => {
   raw = new RawClient(procs[1].address);
   await initBackend({ log: () => undefined });
   const m = Model.init(buildNetwork('vgg13', 10, TINY), 5);
-  tiny = m.toSafeTensors();
+  tiny = Buffer.from(m.toSafeTensors());
   m.dispose();
 });
 
@@ -62,7 +62,7 @@ function randomModel(v: FuzzValues): ModelRef | undefined {
     const key = v.pick(['arch', 'num_classes', 'config', 'masks']);
     file.metadata[key] = v.pick(['{oops', '[1,2]', '"x"', 'null', '{"a":"b"}', v.text(), String(v.uint32()), '[4,"M",4]']);
   }
-  return { safetensors: serializeSafeTensors(file) };
+  return { safetensors: Buffer.from(serializeSafeTensors(file)) };
 }
 
 function randomBatch(v: FuzzValues): ImageBatch {

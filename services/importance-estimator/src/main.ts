@@ -2,7 +2,7 @@
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command, Option } from 'commander';
 import { redactUri } from '@flowprune/common';
-import { addTlsOptions, defaultMaxMessageMb, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
+import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, ImportanceEstimatorServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
@@ -20,12 +20,11 @@ const program = new Command('flowprune-importance-estimator')
     'data-loader for requests that name a dataset (inline batches need none)',
     process.env.FLOWPRUNE_DATA_LOADER_ADDRESS ?? '127.0.0.1:50051',
   )
-  .option('--max-message-mb <MiB>', 'largest request or response message (FLOWPRUNE_MAX_MESSAGE_MB)', defaultMaxMessageMb())
   .option('--max-concurrent <n>', 'Estimate calls computing at once', Number, Number(process.env.FLOWPRUNE_ESTIMATOR_MAX_CONCURRENT ?? DEFAULT_ESTIMATE_LIMITS.concurrency))
   .option('--max-queued <n>', 'Estimate calls waiting for a slot; more are refused with RESOURCE_EXHAUSTED', Number, Number(process.env.FLOWPRUNE_ESTIMATOR_MAX_QUEUED ?? DEFAULT_ESTIMATE_LIMITS.queueLength));
-const opts = addTlsOptions(program)
+const opts = addMessageLimitOption(addTlsOptions(program))
   .parse()
-  .opts<{ address: string; store: string; dataLoader: string; maxMessageMb: string; maxConcurrent: number; maxQueued: number } & TlsFlags>();
+  .opts<{ address: string; store: string; dataLoader: string; maxConcurrent: number; maxQueued: number } & TlsFlags & MessageLimitFlags>();
 const tls = serviceTls('flowprune-importance-estimator', opts);
 
 const backend = await initBackend();

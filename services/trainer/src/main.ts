@@ -2,7 +2,7 @@
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command, Option } from 'commander';
 import { redactUri } from '@flowprune/common';
-import { addTlsOptions, makeClient, runServiceProcess, serviceTls, type TlsFlags } from '@flowprune/grpc';
+import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
@@ -24,9 +24,9 @@ const program = new Command('flowprune-trainer')
   )
   // The default may be a URI with a password (FLOWPRUNE_STORE): --help shows it masked.
   .addOption(new Option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI').default(DEFAULT_STORE, JSON.stringify(redactUri(DEFAULT_STORE))));
-const opts = addTlsOptions(program)
+const opts = addMessageLimitOption(addTlsOptions(program))
   .parse()
-  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags>();
+  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags & MessageLimitFlags>();
 const tls = serviceTls('flowprune-trainer', opts);
 
 const backend = await initBackend();
@@ -41,6 +41,7 @@ const runs = new RunManager({
 await runServiceProcess({
   name: 'trainer',
   address: opts.address,
+  maxMessageBytes: messageBytesFromMb(opts.maxMessageMb),
   tls,
   services: [{ name: 'flowprune.v1.TrainerService', definition: TrainerServiceService, implementation: makeTrainerService(runs) }],
   beforeShutdown: () => runs.drain(),

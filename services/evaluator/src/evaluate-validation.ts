@@ -1,0 +1,30 @@
+// EvaluateRequest checked before a model is built: each bad field becomes an INVALID_ARGUMENT naming
+// it. proto3 zeros mean the documented defaults (batch 128, T 5, the test split).
+import { checkCount, checkEnum, checkRange, checkText, invalidArgument } from '@flowprune/grpc';
+import { checkFiniteWeights } from '@flowprune/models';
+import { Split, type EvaluateRequest } from '@flowprune/proto';
+
+export interface EvaluatePlan {
+  dataset: string;
+  split: Split.SPLIT_TRAIN | Split.SPLIT_TEST;
+  batchSize: number;
+  temperature: number;
+  maxSamples: number;
+}
+
+export function validateEvaluateRequest(req: EvaluateRequest): EvaluatePlan {
+  if (!req.dataset?.name) throw invalidArgument('dataset.name', 'is required (a dataset of the data-loader)');
+  const dataset = checkText('dataset.name', req.dataset.name);
+  const batchSize = checkCount('batch_size', req.batchSize || 128, 1, 4096, '0 means 128');
+  // NaN is not "unset": only an exact 0 takes the default.
+  const temperature = checkRange('temperature', req.temperature === 0 ? 5 : req.temperature, 1e-3, 1e4);
+  const split = checkEnum('split', req.split, Split) === Split.SPLIT_TRAIN ? Split.SPLIT_TRAIN : Split.SPLIT_TEST;
+  if (req.model?.safetensors?.length) {
+    try {
+      checkFiniteWeights(req.model.safetensors, 'model');
+    } catch (e) {
+      throw invalidArgument('model', (e as Error).message.replace(/^model: /, ''));
+    }
+  }
+  return { dataset, split, batchSize, temperature, maxSamples: req.maxSamples };
+}
