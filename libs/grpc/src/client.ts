@@ -37,7 +37,7 @@ export function makeClient<C extends Client>(Ctor: ClientCtor<C>, address: strin
   });
 }
 
-type UnaryMethod<Req, Res> = (
+export type UnaryMethod<Req, Res> = (
   req: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

@@ -55,6 +55,12 @@ export interface StreamBatchesRequest {
   shardCount: number;
   /** Stop after this many samples (0 = the whole split); whole batches only. */
   maxSamples: number;
+  /**
+   * Skip the epoch's first `start_batch` batches: a client re-opening a broken stream continues
+   * where it stopped (the epoch is a pure function of (seed, epoch)). Batch indices stay those of
+   * the whole epoch. Unset or 0 = from the start; a server that predates it sends every batch.
+   */
+  startBatch?: number | undefined;
 }
 
 export interface StreamBatchesResponse {
@@ -424,6 +430,7 @@ function createBaseStreamBatchesRequest(): StreamBatchesRequest {
     shardIndex: 0,
     shardCount: 0,
     maxSamples: 0,
+    startBatch: undefined,
   };
 }
 
@@ -458,6 +465,9 @@ export const StreamBatchesRequest: MessageFns<StreamBatchesRequest> = {
     }
     if (message.maxSamples !== 0) {
       writer.uint32(80).uint32(message.maxSamples);
+    }
+    if (message.startBatch !== undefined) {
+      writer.uint32(88).uint32(message.startBatch);
     }
     return writer;
   },
@@ -555,6 +565,14 @@ export const StreamBatchesRequest: MessageFns<StreamBatchesRequest> = {
             message.maxSamples = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.startBatch = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -595,6 +613,11 @@ export const StreamBatchesRequest: MessageFns<StreamBatchesRequest> = {
         : isSet(object.max_samples)
         ? globalThis.Number(object.max_samples)
         : 0,
+      startBatch: isSet(object.startBatch)
+        ? globalThis.Number(object.startBatch)
+        : isSet(object.start_batch)
+        ? globalThis.Number(object.start_batch)
+        : undefined,
     };
   },
 
@@ -629,6 +652,9 @@ export const StreamBatchesRequest: MessageFns<StreamBatchesRequest> = {
     }
     if (message.maxSamples !== 0) {
       obj.maxSamples = Math.round(message.maxSamples);
+    }
+    if (message.startBatch !== undefined) {
+      obj.startBatch = Math.round(message.startBatch);
     }
     return obj;
   },

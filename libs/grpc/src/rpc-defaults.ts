@@ -1,0 +1,53 @@
+// Deadlines and the retry policy every client call uses unless told otherwise. Read once from the
+// environment; a service's options (e.g. the trainer's --dependency-timeout) may override them.
+import type { RetryPolicy } from './retry.js';
+
+export interface RpcDefaults {
+  /** Deadline of quick unary calls (Describe, ListMeasures, SampleBalanced, Start/Resume/CancelRun). */
+  quickDeadlineMs: number;
+  /** Deadline of compute calls (Estimate, Evaluate): a GraSP estimate of a big model takes minutes. */
+  computeDeadlineMs: number;
+  /** Longest wait for the next message of a data stream (StreamBatches) before it is re-opened. */
+  streamIdleMs: number;
+  retry: RetryPolicy;
+}
+
+const seconds = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback * 1000;
+  const v = Number(raw);
+  if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
+  return v * 1000;
+};
+
+function fromEnv(): RpcDefaults {
+  return {
+    quickDeadlineMs: seconds('FLOWPRUNE_RPC_DEADLINE_S', 60),
+    computeDeadlineMs: seconds('FLOWPRUNE_COMPUTE_DEADLINE_S', 30 * 60),
+    streamIdleMs: seconds('FLOWPRUNE_STREAM_IDLE_S', 120),
+    retry: {
+      dependencyTimeoutMs: seconds('FLOWPRUNE_DEPENDENCY_TIMEOUT_S', 180),
+      initialBackoffMs: 200,
+      maxBackoffMs: 10_000,
+      multiplier: 2,
+      jitter: 0.5,
+    },
+  };
+}
+
+let current: RpcDefaults | undefined;
+
+export function rpcDefaults(): RpcDefaults {
+  current ??= fromEnv();
+  return current;
+}
+
+/** Overrides some defaults for this process (a service's command-line options). */
+export function configureRpcDefaults(over: { dependencyTimeoutMs?: number; streamIdleMs?: number }): void {
+  const d = rpcDefaults();
+  current = {
+    ...d,
+    streamIdleMs: over.streamIdleMs ?? d.streamIdleMs,
+    retry: { ...d.retry, dependencyTimeoutMs: over.dependencyTimeoutMs ?? d.retry.dependencyTimeoutMs },
+  };
+}
