@@ -1,6 +1,8 @@
 // flowprune: the command line of the pruning services. Each command lives in commands/<name>.ts.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
+import { redactSecrets } from '@flowprune/common';
+import { addTlsOptions, tlsEnv, tlsHint, tlsSettingsFromEnv, tlsSettingsFromFlags, type TlsFlags } from '@flowprune/grpc';
 import { registerBench } from './commands/bench.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
@@ -11,14 +13,21 @@ import { registerRun } from './commands/run.js';
 import { registerReport, registerRuns } from './commands/runs.js';
 import { registerTrace } from './commands/trace.js';
 
-const program = new Command('flowprune').description('Gradient-flow pruning research on gRPC services (Lubana & Dick, ICLR 2021)');
+const program = addTlsOptions(new Command('flowprune').description('Gradient-flow pruning research on gRPC services (Lubana & Dick, ICLR 2021)'));
+// --tls-* go to FLOWPRUNE_TLS_*: the CLI's clients read them (makeClient), and so do the services of a
+// local stack, which inherit the environment — one setting for the whole stack.
+program.hook('preAction', () => void Object.assign(process.env, tlsEnv(tlsSettingsFromFlags(program.opts<TlsFlags>()))));
 for (const register of [registerDemo, registerBench, registerPrune, registerRun, registerRuns, registerReport, registerEval, registerData, registerTrace, registerImportance]) register(program);
 try {
   await program.parseAsync();
 } catch (e) {
   // Errors are for people: the message names the flag or file and the fix; the stack only on demand.
   const err = e as Error & { details?: string };
-  console.error(`flowprune: ${err.details ?? err.message}`);
-  if (process.env.FLOWPRUNE_DEBUG) console.error(err.stack);
+  // Messages may quote a store URI: never with its password.
+  console.error(`flowprune: ${redactSecrets(err.details ?? err.message)}`);
+  const tls = tlsSettingsFromEnv();
+  const hint = tlsHint(e, { tls: Boolean(tls.ca || tls.cert), clientCert: Boolean(tls.cert) });
+  if (hint) console.error(`flowprune: hint: ${hint}`);
+  if (process.env.FLOWPRUNE_DEBUG) console.error(redactSecrets(err.stack ?? ''));
   process.exitCode = 1;
 }

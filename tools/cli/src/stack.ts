@@ -25,9 +25,14 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const started: LaunchedService[] = [];
   // Every service files its spans beside the run store's records (the data-loader has no --store).
-  const traceDir = /^mongodb(\+srv)?:\/\//.test(opts.storeDir) ? {} : { FLOWPRUNE_TRACE_DIR: process.env.FLOWPRUNE_TRACE_DIR ?? resolve(opts.storeDir) };
+  const isUri = /^mongodb(\+srv)?:\/\//.test(opts.storeDir);
+  const traceDir = isUri ? {} : { FLOWPRUNE_TRACE_DIR: process.env.FLOWPRUNE_TRACE_DIR ?? resolve(opts.storeDir) };
+  // A store URI may hold a password: it goes to the children in their environment, not on their
+  // command lines (which `ps` shows to every user of the machine).
+  const store = isUri ? { FLOWPRUNE_STORE: opts.storeDir } : {};
+  const storeArgs = isUri ? [] : ['--store', opts.storeDir];
   const launch = async (name: keyof typeof SERVICE_ENTRIES, args: string[]) => {
-    const s = await launchService({ name, entry: SERVICE_ENTRIES[name], args, onOutput: opts.onOutput, env: { ...traceDir, ...opts.env } });
+    const s = await launchService({ name, entry: SERVICE_ENTRIES[name], args, onOutput: opts.onOutput, env: { ...traceDir, ...store, ...opts.env } });
     started.push(s);
     return s;
   };
@@ -37,12 +42,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     const dataLoader = await launch('data-loader', opts.datasets.flatMap((d) => ['--dataset', d]));
     const [estimator, evaluator] = await Promise.all([
-      launch('importance-estimator', ['--store', opts.storeDir, '--data-loader', dataLoader.address]),
-      launch('evaluator', ['--store', opts.storeDir, '--data-loader', dataLoader.address]),
+      launch('importance-estimator', [...storeArgs, '--data-loader', dataLoader.address]),
+      launch('evaluator', [...storeArgs, '--data-loader', dataLoader.address]),
     ]);
     const trainer = await launch('trainer', [
-      '--store',
-      opts.storeDir,
+      ...storeArgs,
       '--data-loader',
       dataLoader.address,
       '--evaluator',

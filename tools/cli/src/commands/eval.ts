@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runEval, type EvalOptions } from '../eval.js';
-import { DEFAULT_STORE } from '../store-option.js';
+import { storeOption } from '../store-option.js';
 
 export function registerEval(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerEval(program: Command): void {
     .option('--weights <file>', 'checkpoint (safetensors); a pruned one carries its config')
     .option('--run <id>', 'or a checkpoint of a stored run ...')
     .option('--checkpoint <name>', '... by name, e.g. best')
-    .option('--store <dir|mongodb-uri>', 'run store', DEFAULT_STORE)
+    .addOption(storeOption('run store'))
     .option('--arch <arch>', 'architecture, when the file has no flowprune metadata')
     .option('--num-classes <k>', 'classes, when the file has no flowprune metadata', Number)
     .option('--dataset <dir>', 'CIFAR-10/100 folder for the accuracies')

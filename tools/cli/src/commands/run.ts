@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RunSpec } from '@flowprune/proto';
 import { readRunFile, specFromObject, type RunFileExtras } from '../run-file.js';
 import { connectTrainer, printSummary, resumeOnce, runOnce, sweep, sweepTable } from '../run.js';
-import { DEFAULT_STORE } from '../store-option.js';
+import { storeOption } from '../store-option.js';
 
 interface RunFlags {
   trainer?: string;
@@ -35,7 +35,7 @@ function overlay(base: { spec: RunSpec; extras: RunFileExtras }, o: RunFlags): {
 const common = (c: Command) =>
   c
     .option('--trainer <host:port>', 'a running trainer; without it the four services start locally')
-    .option('--store <dir|mongodb-uri>', 'run store of the local services', DEFAULT_STORE)
+    .addOption(storeOption('run store of the local services'))
     .option('--dataset <name=dir...>', 'datasets for the local data-loader', [])
     .option('--set <key=value...>', 'override run-file fields, e.g. --set prune_percent=75 n_rounds=25', []);
 

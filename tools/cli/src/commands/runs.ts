@@ -2,16 +2,16 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { renderReport } from '@flowprune/report';
 import { compareRuns, listRunsTable, loadRuns, showRun, toFilter, type RunsFilterOptions } from '../runs.js';
-import { closeStore, DEFAULT_STORE, storeFrom } from '../store-option.js';
+import { closeStore, storeFrom, storeOption } from '../store-option.js';
 
-const storeOpt = ['--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI', DEFAULT_STORE] as const;
+const storeOpt = () => storeOption('run store: a directory (embedded) or a mongodb:// URI');
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('list, show and compare stored runs');
   runs
     .command('ls')
     .description('runs in the store, oldest first')
-    .option(...storeOpt)
+    .addOption(storeOpt())
     .option('--model <arch>')
     .option('--measure <name>')
     .option('--ratio <fraction>', 'prune ratio, e.g. 0.5', Number)
@@ -28,7 +28,7 @@ export function registerRuns(program: Command): void {
   runs
     .command('show <run>')
     .description('one run: spec, per-epoch stats, rounds, checkpoints, summary')
-    .option(...storeOpt)
+    .addOption(storeOpt())
     .action(async (id: string, o: { store: string }) => {
       const store = storeFrom(o.store);
       try {
@@ -40,7 +40,7 @@ export function registerRuns(program: Command): void {
   runs
     .command('compare <runs...>')
     .description('runs side by side')
-    .option(...storeOpt)
+    .addOption(storeOpt())
     .action(async (ids: string[], o: { store: string }) => {
       const store = storeFrom(o.store);
       try {
@@ -55,7 +55,7 @@ export function registerReport(program: Command): void {
   program
     .command('report <runs...>')
     .description('an HTML report with plots (accuracy per epoch, channels per round, accuracy vs FLOPs), viewable offline')
-    .option(...storeOpt)
+    .addOption(storeOpt())
     .option('--out <file>', 'output HTML file', 'report.html')
     .option('--title <text>', 'report title', 'flowprune report')
     .action(async (ids: string[], o: { store: string; out: string; title: string }) => {
