@@ -1,6 +1,6 @@
 // A second, independent ImportanceEstimatorService: it offers the measure `random`, so a trainer
 // configured with several estimators resolves that name here (ListMeasures) and prunes by it.
-import { invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
+import { checkFiniteMap, checkText, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
 import { MeasureError, resolveParams, type MeasureInfo } from '@flowprune/importance';
 import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServer, ListMeasuresRequest, ListMeasuresResponse } from '@flowprune/proto';
 import { networkOf } from './network-of.js';
@@ -32,6 +32,8 @@ export function makeRandomEstimatorService(deps: { store: CheckpointReader }): I
     })),
     estimate: unary<EstimateRequest, EstimateResponse>(async (req) => {
       const start = performance.now();
+      checkText('measure', req.measure);
+      checkFiniteMap('params', req.params);
       if (req.measure !== RANDOM_MEASURE.name) throw invalidArgument('measure', `unknown measure "${req.measure}"; this estimator offers ${RANDOM_MEASURE.name}`);
       let seed: number;
       try {
