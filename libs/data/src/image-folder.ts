@@ -3,12 +3,13 @@
 // sorted order, and every image is decoded once, up front, into the same CHW arrays the CIFAR
 // readers produce. Files (or links) resolving outside the root are refused.
 
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { CIFAR_IMAGE_BYTES } from './cifar-format.js';
 import type { LabelledImages, LoadedDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { decodeImageInto } from './image-decode.js';
+import { RootGuard } from './root-guard.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
 export const IMAGE_FOLDER_SPLITS = ['train', 'test'] as const;
@@ -25,26 +26,6 @@ function listDir(dir: string): string[] {
     return pythonSort(readdirSync(dir));
   } catch (err) {
     throw new DataError(`${dir}: cannot list folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file: dir });
-  }
-}
-
-class RootGuard {
-  private readonly real: string;
-  constructor(readonly root: string) {
-    this.real = realpathSync(root);
-  }
-
-  /** The real path of `path`, or a DataError when it resolves outside the root (symlink escape). */
-  check(path: string): string {
-    const real = realpathSync(path);
-    const rel = relative(this.real, real);
-    if (rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-      throw new DataError(`${path}: resolves to ${real}, outside the dataset root ${this.root}; links out of the root are refused`, {
-        file: path,
-        field: 'path',
-      });
-    }
-    return real;
   }
 }
 

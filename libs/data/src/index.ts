@@ -100,3 +100,4 @@ export {
   UnknownDatasetError,
   type DatasetEntry,
 } from './registry.js';
+export { checkFilesInsideRoot, OutsideRootError, RootGuard } from './root-guard.js';

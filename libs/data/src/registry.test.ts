@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeCifarDirectory } from './cifar-dir.js';
@@ -8,6 +8,7 @@ import { classCounts } from './dataset.js';
 import { DataError } from './errors.js';
 import { writeImageFolder } from './image-folder-write.js';
 import { DatasetRegistry, detectFormat, InvalidDatasetNameError, loadDataset, parseDatasetSpecs, UnknownDatasetError } from './registry.js';
+import { OutsideRootError } from './root-guard.js';
 import { randomImages, tempDir } from './test-helpers.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -105,5 +106,67 @@ describe('DatasetRegistry: a request names a dataset, never a path', () => {
     assert.throws(() => reg.get('later'), (e: unknown) => e instanceof DataError && e.field === 'label_names');
     cpSync(join(dirs.py10, 'batches.meta'), join(dir, 'batches.meta'));
     assert.equal(reg.get('later').train.count, 10);
+  });
+});
+
+describe('dataset roots are boundaries: files that resolve outside a root are refused', () => {
+  // A CIFAR-10 binary folder outside every served root, which links inside a root point at.
+  const outside = join(root, 'outside');
+  writeCifarDirectory(outside, { variant: 'cifar10', train: split('cifar10', 5, 10, 11), test: split('cifar10', 5, 10, 12), classNames: 'abcdefghij'.split('') });
+  let copies = 0;
+
+  /** A copy of `src` whose `file` is replaced by a symbolic link to `target`. */
+  function copyWithLink(src: string, file: string, target: string): string {
+    const dir = join(root, `linked-${copies++}`);
+    cpSync(src, dir, { recursive: true });
+    rmSync(join(dir, file));
+    symlinkSync(target, join(dir, file));
+    return dir;
+  }
+
+  const refused = (fn: () => unknown, file: string) =>
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof OutsideRootError, String(e));
+      assert.equal(e.kind, 'permission-denied');
+      assert.equal(e.field, 'path');
+      assert.match(e.message, new RegExp(`${file}: resolves to .*outside the dataset root`));
+      return true;
+    });
+
+  it('a CIFAR binary batch or class-name file linked out of the root', () => {
+    for (const file of ['test_batch.bin', 'data_batch_3.bin', 'batches.meta.txt']) {
+      const dir = copyWithLink(dirs.bin10, file, join(outside, file));
+      refused(() => loadDataset(dir, 'cifar10-binary'), file);
+      // Through the registry, as the data-loader reads it.
+      refused(() => new DatasetRegistry(parseDatasetSpecs([`linked=${dir}`])).get('linked'), file);
+    }
+  });
+
+  it('a CIFAR python pickle linked out of the root', () => {
+    const dir = copyWithLink(dirs.py10, 'batches.meta', join(dirs.py10, 'batches.meta'));
+    refused(() => loadDataset(dir, 'cifar10-python'), 'batches.meta');
+  });
+
+  it('a directory link out of the root (image folder class)', () => {
+    const dir = join(root, `linked-${copies++}`);
+    cpSync(dirs.images, dir, { recursive: true });
+    const away = join(root, 'away-class');
+    cpSync(join(dirs.images, 'train', 'cat'), away, { recursive: true });
+    rmSync(join(dir, 'train', 'cat'), { recursive: true });
+    symlinkSync(away, join(dir, 'train', 'cat'));
+    refused(() => loadDataset(dir, 'image-folder'), 'cat');
+  });
+
+  it('links that stay inside the root, and a root that is itself a link, are served', () => {
+    const dir = join(root, `linked-${copies++}`);
+    cpSync(dirs.bin10, dir, { recursive: true });
+    mkdirSync(join(dir, 'store'));
+    cpSync(join(dir, 'test_batch.bin'), join(dir, 'store', 'test_batch.bin'));
+    rmSync(join(dir, 'test_batch.bin'));
+    symlinkSync(join(dir, 'store', 'test_batch.bin'), join(dir, 'test_batch.bin'));
+    assert.equal(loadDataset(dir, 'cifar10-binary').test.count, 5);
+    const rootLink = join(root, 'root-link');
+    symlinkSync(dirs.bin10, rootLink);
+    assert.equal(new DatasetRegistry(parseDatasetSpecs([`l=${rootLink}`])).get('l').train.count, 20);
   });
 });

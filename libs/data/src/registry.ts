@@ -3,11 +3,12 @@
 // read (and, for image folders, decoded) on first use and then kept in memory.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readCifarDirectory } from './cifar-dir.js';
-import { readCifarPythonDirectory } from './cifar-python.js';
+import { cifarLayout, readCifarDirectory } from './cifar-dir.js';
+import { cifarPythonLayout, readCifarPythonDirectory } from './cifar-python.js';
 import type { DatasetFormat, LoadedDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { readImageFolder } from './image-folder.js';
+import { checkFilesInsideRoot } from './root-guard.js';
 
 export type { DatasetFormat } from './dataset.js';
 
@@ -54,8 +55,27 @@ export function detectFormat(root: string): DatasetFormat {
   );
 }
 
-/** Reads a dataset root in the given format. */
+/** The files a CIFAR layout reads, relative to its root. */
+function cifarFiles(format: DatasetFormat): string[] {
+  switch (format) {
+    case 'cifar10-binary':
+    case 'cifar100-binary': {
+      const l = cifarLayout(format === 'cifar10-binary' ? 'cifar10' : 'cifar100');
+      return [...l.train, ...l.test, l.classNames, ...(l.coarseClassNames ? [l.coarseClassNames] : [])];
+    }
+    case 'cifar10-python':
+    case 'cifar100-python': {
+      const l = cifarPythonLayout(format === 'cifar10-python' ? 'cifar10' : 'cifar100');
+      return [...l.train, ...l.test, l.meta];
+    }
+    case 'image-folder':
+      return []; // readImageFolder guards every file it visits
+  }
+}
+
+/** Reads a dataset root in the given format; files that resolve outside the root are refused. */
 export function loadDataset(root: string, format: DatasetFormat): LoadedDataset {
+  checkFilesInsideRoot(root, cifarFiles(format));
   switch (format) {
     case 'cifar10-binary':
     case 'cifar100-binary': {

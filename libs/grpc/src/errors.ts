@@ -42,6 +42,9 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
       ? status.INVALID_ARGUMENT
       : e?.kind === 'not-found'
         ? status.NOT_FOUND
+        : // A dataset file linked out of its root: the server refuses to read it.
+          e?.kind === 'permission-denied'
+          ? status.PERMISSION_DENIED
         : // Dataset files are the server's state, not the caller's input.
           e?.kind === 'data' || e?.name === 'DataError'
           ? status.FAILED_PRECONDITION
