@@ -1,7 +1,7 @@
 // The --tls-* flags every service and the CLI take, defaulting to FLOWPRUNE_TLS_* so that a whole
 // stack is configured once: child processes inherit the environment.
 import { Option, type Command } from 'commander';
-import { loadTls, TlsConfigError, type TlsMaterial, type TlsSettings } from './tls.js';
+import { loadTls, serverCredentials, TlsConfigError, type TlsMaterial, type TlsSettings } from './tls.js';
 
 export const TLS_ENV = {
   cert: 'FLOWPRUNE_TLS_CERT',
@@ -61,7 +61,9 @@ export function tlsSettingsFromFlags(f: TlsFlags): TlsSettings {
 /** A service's TLS material from its flags; a bad setting ends the process with a one-line reason. */
 export function serviceTls(processName: string, f: TlsFlags): TlsMaterial | null {
   try {
-    return loadTls(tlsSettingsFromFlags(f));
+    const tls = loadTls(tlsSettingsFromFlags(f));
+    serverCredentials(tls); // a CA alone makes a client, not a server: say so now, in one line
+    return tls;
   } catch (e) {
     if (!(e instanceof TlsConfigError)) throw e;
     console.error(`${processName}: ${e.message}`);
