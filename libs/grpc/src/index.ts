@@ -23,3 +23,4 @@ export * from './request-checks.js';
 export * from './message-limit.js';
 export * from './admission.js';
 export * from './fuzz/index.js';
+export * from './process-memory.js';

@@ -1,5 +1,5 @@
 // TrainerService: thin adapter from RPCs to the RunManager.
-import { invalidArgument, serverStream, unary } from '@flowprune/grpc';
+import { serverStream, unary } from '@flowprune/grpc';
 import type {
   CancelRunRequest,
   CancelRunResponse,
@@ -14,15 +14,15 @@ import type {
 import { annotateActiveSpan, ATTR_RUN_ID } from '@flowprune/telemetry';
 import type { RunManager } from './run-manager.js';
 import { toProtoEvent } from './run-events.js';
+import { checkRunId, validateRunSpec } from './spec-validation.js';
 
 export function makeTrainerService(runs: RunManager): TrainerServiceServer {
   return {
     startRun: unary<StartRunRequest, StartRunResponse>(async (req) => {
-      if (!req.spec) throw invalidArgument('spec', 'is required');
-      return { runId: await runs.start(req.spec) };
+      return { runId: await runs.start(validateRunSpec(req.spec)) };
     }),
     watchRun: serverStream<WatchRunRequest, WatchRunResponse>(async function* (req) {
-      if (!req.runId) throw invalidArgument('run_id', 'is required');
+      checkRunId(req.runId);
       let known = false;
       for await (const e of runs.watch(req.runId)) {
         // Once the run is known to exist, the watch's span joins the run's trace file.
@@ -32,11 +32,11 @@ export function makeTrainerService(runs: RunManager): TrainerServiceServer {
       }
     }),
     cancelRun: unary<CancelRunRequest, CancelRunResponse>(async (req) => {
-      if (!req.runId) throw invalidArgument('run_id', 'is required');
+      checkRunId(req.runId);
       return { status: runs.cancel(req.runId) };
     }),
     resumeRun: unary<ResumeRunRequest, ResumeRunResponse>(async (req) => {
-      if (!req.runId) throw invalidArgument('run_id', 'is required');
+      checkRunId(req.runId);
       const r = await runs.resume(req.runId);
       return { runId: req.runId, nextEpoch: r.nextEpoch, totalEpochs: r.totalEpochs };
     }),
