@@ -93,6 +93,18 @@ describe('image folders', () => {
     assert.match(err.message, /big\.png: image is 33x32; every image must be 32x32/);
   });
 
+  it('a PNG header claiming a huge size is refused before decoding (no gigabyte allocation)', () => {
+    const forged = Buffer.from(png(32, 32, 2, () => [0, 0, 0, 255]));
+    forged.writeUInt32BE(60_000, 16); // IHDR width
+    forged.writeUInt32BE(60_000, 20); // IHDR height: pngjs would allocate 14.4 GB
+    const dir = folder((d) => writeFileSync(join(d, 'train', 'a', 'forged.png'), forged));
+    const rssBefore = process.memoryUsage().rss;
+    const err = catchDataError(() => readImageFolder(dir));
+    assert.equal(err.field, 'size');
+    assert.match(err.message, /forged\.png: image is 60000x60000; every image must be 32x32/);
+    assert.ok(process.memoryUsage().rss - rssBefore < 256 << 20, 'decoding was attempted');
+  });
+
   it('truncated PNG, truncated JPEG and a non-image with an image extension name the file', () => {
     const good = png(32, 32, 2, () => [9, 9, 9, 255]);
     const cases: Array<[string, Buffer, RegExp]> = [
