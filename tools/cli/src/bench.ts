@@ -9,6 +9,7 @@ import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';
 import { backendsThroughput } from './bench-backends.js';
 import { dataThroughput, type DataBenchOptions, type TrainingRate } from './bench-data.js';
 import { importanceTimes } from './bench-importance.js';
+import { loadFigures, type LoadBenchOptions } from './bench-load.js';
 import { measureTimes, type MeasuresBenchOptions } from './bench-measures.js';
 import { tracingOverhead, type TracingBenchOptions } from './bench-tracing.js';
 import { WORKSPACE } from './paths.js';
@@ -28,6 +29,8 @@ export interface BenchOptions {
   measures?: MeasuresBenchOptions;
   /** The tracing suite: the small demo with telemetry off and on. */
   tracing?: Partial<TracingBenchOptions>;
+  /** The load suite: concurrent Estimate calls and StreamBatches streams against one instance each. */
+  load?: LoadBenchOptions;
 }
 
 /** Training images/s of one architecture on the active backend, after one warm-up step. */
@@ -91,4 +94,5 @@ export async function runBench(o: BenchOptions): Promise<void> {
   // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);
+  if (o.suites.includes('load')) await loadFigures(o.load ?? { estimateCalls: 64, estimateConcurrency: 16, streams: 8, images: 5000 });
 }

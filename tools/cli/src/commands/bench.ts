@@ -16,12 +16,15 @@ interface BenchFlags {
   dataImages: number;
   dataEpochs: number;
   tracingReps: number;
+  loadCalls: number;
+  loadConcurrency: number;
+  loadStreams: number;
 }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, data, tracing)')
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, data, tracing, load)')
     .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,data,tracing')
     .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
     .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
@@ -35,6 +38,9 @@ export function registerBench(program: Command): void {
     .option('--data-images <n>', 'synthetic training images the data suite streams', Number, 5000)
     .option('--data-epochs <n>', 'timed epochs of the data suite', Number, 5)
     .option('--tracing-reps <n>', 'demo runs with tracing off and on, each, in the tracing suite', Number, 1)
+    .option('--load-calls <n>', 'Estimate calls of the load suite', Number, 64)
+    .option('--load-concurrency <n>', 'Estimate calls in flight at once in the load suite', Number, 16)
+    .option('--load-streams <n>', 'concurrent StreamBatches epochs of the load suite (of --data-images images)', Number, 8)
     .action(async (o: BenchFlags) => {
       await runBench({
         suites: o.suites.split(','),
@@ -46,6 +52,7 @@ export function registerBench(program: Command): void {
         steps: o.steps,
         data: { batchSize: o.dataBatchSize, images: o.dataImages, epochs: o.dataEpochs },
         tracing: { reps: o.tracingReps },
+        load: { estimateCalls: o.loadCalls, estimateConcurrency: o.loadConcurrency, streams: o.loadStreams, images: o.dataImages },
       });
     });
 }
