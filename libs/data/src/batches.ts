@@ -33,6 +33,8 @@ export interface BatchOptions extends EpochOptions {
   batchSize: number;
   /** Apply pad+crop+flip (default false: identity, as for the test split). */
   augment?: boolean;
+  /** Skip (without assembling) the first batches: a re-opened stream continues where it stopped. */
+  startBatch?: number;
 }
 
 export interface Batch {
@@ -133,7 +135,7 @@ export function* iterateBatches(source: BatchSource, options: BatchOptions): Gen
   }
   const plan = planEpoch(source.count, options);
   const augment = options.augment ? { seed: options.seed, epoch: options.epoch } : null;
-  for (let start = 0; start < plan.indices.length; start += options.batchSize) {
+  for (let start = (options.startBatch ?? 0) * options.batchSize; start < plan.indices.length; start += options.batchSize) {
     const end = Math.min(start + options.batchSize, plan.indices.length);
     // slice (not subarray) so each batch owns compact buffers that can go on the wire as-is.
     yield makeBatch(source, plan.indices.slice(start, end), plan.positions.slice(start, end), augment);

@@ -20,13 +20,15 @@ export interface LaunchOptions {
   /** Where the child's stdout/stderr go: inherited, or collected into `onOutput`. */
   onOutput?: (line: string) => void;
   startTimeoutMs?: number;
+  /** Listen address (default 127.0.0.1:0, a free port); a fixed one lets a restarted service take its old port. */
+  address?: string;
 }
 
 const WORKSPACE_TSCONFIG = join(import.meta.dirname, '../../../tsconfig.json');
 
-/** Starts a service as a child process on a free port and resolves once it listens. */
+/** Starts a service as a child process (on a free port unless `address` says) and resolves once it listens. */
 export function launchService(opts: LaunchOptions): Promise<LaunchedService> {
-  const child = fork(opts.entry, ['--address', '127.0.0.1:0', ...(opts.args ?? [])], {
+  const child = fork(opts.entry, ['--address', opts.address ?? '127.0.0.1:0', ...(opts.args ?? [])], {
     execArgv: ['--import', 'tsx'],
     // tsx resolves the @flowprune/* path aliases from the workspace tsconfig, wherever we run from.
     env: { TSX_TSCONFIG_PATH: WORKSPACE_TSCONFIG, ...process.env, ...opts.env },

@@ -2,6 +2,7 @@ import type { ServiceBinding, StartedServer } from './server.js';
 import { startServer } from './server.js';
 import { plaintextBindWarning } from './bind.js';
 import type { TlsMaterial } from './tls.js';
+import { rpcDefaults } from './rpc-defaults.js';
 import { flushTelemetry } from './telemetry.js';
 
 /** Message a service sends its parent (over IPC) once it listens. */
@@ -42,7 +43,7 @@ export async function runServiceProcess(opts: ServiceMainOptions): Promise<Start
     stopping = true;
     console.log(`flowprune-${opts.name}: ${signal}, draining`);
     Promise.resolve(opts.beforeShutdown?.())
-      .then(() => started.shutdown())
+      .then(() => started.shutdown(rpcDefaults().drainGraceMs))
       .then(() => flushTelemetry())
       .finally(() => process.exit(0));
   };

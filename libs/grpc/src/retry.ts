@@ -54,7 +54,7 @@ export class DependencyUnavailableError extends Error {
     const last = isServiceError(lastError) ? `${status[lastError.code]}: ${lastError.details}` : String((lastError as Error)?.message ?? lastError);
     const message =
       `${dependency.name} at ${dependency.address} unreachable for ${Math.round(waitedMs / 1000)} s (last error ${last}); ` +
-      `start it again (or fix its address), then resume the work`;
+      `start it again (or fix its address)`;
     super(message);
     this.name = 'DependencyUnavailableError';
     this.details = message;

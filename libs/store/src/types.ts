@@ -2,7 +2,8 @@
 // in MongoDB later, so it holds only JSON values (strings, finite numbers, booleans, null,
 // arrays, plain objects) — timestamps are ISO-8601 strings, not Date objects.
 
-export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled'] as const;
+// `interrupted`: stopped by a trainer shutdown (SIGTERM); `flowprune resume` continues it from its last epoch snapshot.
+export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The three phases of the paper's schedule: dense warm-up, prune-while-training, fine-tune. */

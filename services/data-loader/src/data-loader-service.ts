@@ -71,8 +71,9 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
       let total = batchCount(split.count, batchSize, shard);
       // max_samples: whole batches while fewer than max_samples were sent.
       if (plan.maxSamples > 0) total = Math.min(total, Math.ceil(plan.maxSamples / batchSize));
-      let index = 0;
-      for (const b of iterateBatches(split, { seed, epoch: plan.epoch, shuffle: plan.shuffle, shard, batchSize, augment })) {
+      // start_batch: a client re-opening a broken stream; indices stay those of the whole epoch.
+      let index = req.startBatch ?? 0;
+      for (const b of iterateBatches(split, { seed, epoch: plan.epoch, shuffle: plan.shuffle, shard, batchSize, augment, startBatch: index })) {
         if (index >= total) break;
         yield { batch: toImageBatch(b, index), totalBatches: total };
         index++;

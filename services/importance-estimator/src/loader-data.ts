@@ -1,6 +1,6 @@
 // Dataset mode: the estimator pulls its own samples from the data-loader, as the paper's
 // estimator reads the training loader (shuffled and augmented per (seed, epoch), PRUNING-SPEC Q7).
-import { call, invalidArgument, streamImageBatches } from '@flowprune/grpc';
+import { idempotentCall, invalidArgument, streamImageBatches } from '@flowprune/grpc';
 import type { ImportanceData } from '@flowprune/importance';
 import { Split, type DataLoaderServiceClient } from '@flowprune/proto';
 
@@ -19,7 +19,7 @@ export function loaderData(client: DataLoaderServiceClient, o: LoaderDataOptions
     batches: () =>
       streamImageBatches(client, { ...common, batchSize: o.batchSize, shardIndex: 0, shardCount: 1, maxSamples: o.maxSamples }),
     async classGroups(perClass, numClasses) {
-      const res = await call(client, client.sampleBalanced, { ...common, perClass });
+      const res = await idempotentCall(client, client.sampleBalanced, { ...common, perClass }, { name: 'data-loader' });
       if (res.groups.length !== numClasses)
         throw invalidArgument('dataset', `${o.dataset} has ${res.groups.length} classes but the model has ${numClasses}`);
       return res.groups;

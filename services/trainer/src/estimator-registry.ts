@@ -1,5 +1,5 @@
 // Resolves a measure name to the estimator service that offers it (configuration + ListMeasures).
-import { call, makeClient, notFound, type TlsMaterial } from '@flowprune/grpc';
+import { idempotentCall, makeClient, notFound, type TlsMaterial } from '@flowprune/grpc';
 import { ImportanceEstimatorServiceClient, type MeasureInfo } from '@flowprune/proto';
 
 export interface ResolvedEstimator {
@@ -23,7 +23,7 @@ export class EstimatorRegistry {
     const map = new Map<string, ResolvedEstimator>();
     for (const address of this.addresses) {
       const client = makeClient(ImportanceEstimatorServiceClient, address, this.tls);
-      const res = await call(client, client.listMeasures, {}, 30_000);
+      const res = await idempotentCall(client, client.listMeasures, {}, { name: 'importance-estimator' });
       for (const info of res.measures) if (!map.has(info.name)) map.set(info.name, { address, estimator: res.estimator, client, info });
     }
     this.byMeasure = map;

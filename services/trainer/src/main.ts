@@ -2,7 +2,19 @@
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command, Option } from 'commander';
 import { redactUri } from '@flowprune/common';
-import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
+import {
+  addDependencyTimeoutOption,
+  addMessageLimitOption,
+  addTlsOptions,
+  applyDependencyTimeout,
+  makeClient,
+  messageBytesFromMb,
+  runServiceProcess,
+  serviceTls,
+  type DependencyTimeoutFlags,
+  type MessageLimitFlags,
+  type TlsFlags,
+} from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
 import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
@@ -24,9 +36,10 @@ const program = new Command('flowprune-trainer')
   )
   // The default may be a URI with a password (FLOWPRUNE_STORE): --help shows it masked.
   .addOption(new Option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI').default(DEFAULT_STORE, JSON.stringify(redactUri(DEFAULT_STORE))));
-const opts = addMessageLimitOption(addTlsOptions(program))
+const opts = addDependencyTimeoutOption(addMessageLimitOption(addTlsOptions(program)))
   .parse()
-  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags & MessageLimitFlags>();
+  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags & MessageLimitFlags & DependencyTimeoutFlags>();
+applyDependencyTimeout(opts);
 const tls = serviceTls('flowprune-trainer', opts);
 
 const backend = await initBackend();

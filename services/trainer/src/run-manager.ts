@@ -1,8 +1,9 @@
 // Owns the trainer's runs: starts and resumes them in the background, persists their records and
 // events, and fans live events out to WatchRun streams.
-import { call, failedPrecondition, invalidArgument, notFound } from '@flowprune/grpc';
+import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound } from '@flowprune/grpc';
 import { buildNetwork, Model } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
+import type { EpochStat, RoundRecord } from '@flowprune/store';
 import { annotateActiveSpan, ATTR_RUN_ID, runInContext, withRunId, type Context } from '@flowprune/telemetry';
 import { isTrackable, makeTracker, planEpochs, resolveRunConfig, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody, type RunSnapshot } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
@@ -23,6 +24,11 @@ interface ActiveRun {
   history: TimedEvent[];
   watchers: Set<AsyncQueue<TimedEvent>>;
   cancelled: boolean;
+  /** Stopped by the trainer's shutdown (SIGTERM), not by CancelRun: left resumable. */
+  interrupted: boolean;
+  /** Stats and rounds of epochs not yet committed by a snapshot (see commitRecords). */
+  pendingStats: EpochStat[];
+  pendingRounds: RoundRecord[];
   done: Promise<void>;
   /** The StartRun/ResumeRun call's trace context, with the run id as baggage: the run continues that trace. */
   trace: Context;
@@ -36,7 +42,7 @@ export class RunManager {
   /** Validates the spec, records the run and starts it; returns its id at once. */
   async start(spec: RunSpec): Promise<string> {
     if (!spec.dataset?.name) throw invalidArgument('spec.dataset.name', 'is required (a dataset the data-loader serves)');
-    const described = await call(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: spec.dataset }, 60_000);
+    const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: spec.dataset }, { name: 'data-loader' });
     const cfg = runConfigFromSpec(spec, described.numClasses);
     if (cfg.numClasses !== described.numClasses)
       throw invalidArgument('spec.num_classes', `is ${cfg.numClasses} but dataset ${cfg.dataset} has ${described.numClasses} classes`);
@@ -71,7 +77,7 @@ export class RunManager {
     if (!record) throw notFound(`run ${id} does not exist`);
     if (record.status === 'completed') throw failedPrecondition(`run ${id} has already completed; see \`flowprune runs show ${id}\``);
     const cfg = resolveRunConfig(record.spec as unknown as Parameters<typeof resolveRunConfig>[0]);
-    const described = await call(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, 60_000);
+    const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, { name: 'data-loader' });
     const snapshot = record.resume ? await loadSnapshot(this.deps.store, id, record.resume) : undefined;
     // Watchers see the whole run; the previous session's end is not this run's end.
     const past = (await this.deps.store.readEvents(id)).filter((e) => e.type !== 'finished' && e.type !== 'failed');
@@ -86,7 +92,17 @@ export class RunManager {
 
   private track(id: string, history: TimedEvent[]): ActiveRun {
     annotateActiveSpan({ [ATTR_RUN_ID]: id });
-    const run: ActiveRun = { id, history, watchers: new Set(), cancelled: false, done: Promise.resolve(), trace: withRunId(id) };
+    const run: ActiveRun = {
+      id,
+      history,
+      watchers: new Set(),
+      cancelled: false,
+      interrupted: false,
+      pendingStats: [],
+      pendingRounds: [],
+      done: Promise.resolve(),
+      trace: withRunId(id),
+    };
     this.runs.set(id, run);
     return run;
   }
@@ -110,24 +126,54 @@ export class RunManager {
     const { store } = this.deps;
     const emit = (body: RunEventBody) => this.publish(run, body);
     try {
-      const ports = makeRunPorts(this.deps, run.id, cfg, trainBatchCount, { emit, isCancelled: () => run.cancelled, ...start });
+      const ports = makeRunPorts(this.deps, run.id, cfg, trainBatchCount, {
+        emit,
+        isCancelled: () => run.cancelled,
+        beforeCommit: () => this.commitRecords(run),
+        ...start,
+      });
       // Tracked importance lives in the trainer: it needs every tracked step's gradients.
       if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
       const summary = await runInContext(run.trace, () => runPruneTrain(cfg, ports));
       await store.updateRun(run.id, { status: 'completed', summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
       emit({ kind: 'finished', summary });
     } catch (e) {
-      const cancelled = e instanceof RunCancelled;
-      const message = cancelled ? 'cancelled' : ((e as { details?: string }).details ?? (e as Error).message ?? String(e));
-      await store.updateRun(run.id, { status: cancelled ? 'cancelled' : 'failed', error: { message } }).catch(() => undefined);
+      const { status, message } = this.failureOf(run, e);
+      await store.updateRun(run.id, { status, error: { message } }).catch(() => undefined);
       emit({ kind: 'failed', message });
     }
+  }
+
+  /** How a run that threw ends: cancelled, interrupted by shutdown, or failed (with what to do next). */
+  private failureOf(run: ActiveRun, e: unknown): { status: 'cancelled' | 'interrupted' | 'failed'; message: string } {
+    const resume = `\`flowprune resume ${run.id}\` continues it from its last epoch snapshot`;
+    if (e instanceof RunCancelled)
+      return run.interrupted ? { status: 'interrupted', message: `the trainer shut down before the run finished; ${resume}` } : { status: 'cancelled', message: 'cancelled' };
+    const details = (e as { details?: string }).details ?? (e as Error).message ?? String(e);
+    if (e instanceof DependencyUnavailableError) return { status: 'failed', message: `${details}; once it is back, ${resume}` };
+    return { status: 'failed', message: details };
+  }
+
+  /**
+   * Appends the stats and rounds of the epochs a snapshot is about to commit. Called before the
+   * snapshot is named in the run document, and skipping what is already stored: an epoch that ran
+   * twice (a failure after it, then resume) is recorded once, and none is lost.
+   */
+  private async commitRecords(run: ActiveRun): Promise<void> {
+    const { store } = this.deps;
+    const [stats, rounds] = [run.pendingStats.splice(0), run.pendingRounds.splice(0)];
+    if (stats.length === 0 && rounds.length === 0) return;
+    const record = await store.getRun(run.id);
+    for (const st of stats)
+      if (!record?.stats.some((x) => x.phase === st.phase && x.epoch === st.epoch)) await store.appendEpochStat(run.id, st);
+    for (const r of rounds) if (!record?.rounds.some((x) => x.round === r.round)) await store.appendRound(run.id, r);
   }
 
   private publish(run: ActiveRun, body: RunEventBody): void {
     const ev = { unixMs: Date.now(), body };
     if (body.kind !== 'progress') {
       run.history.push(ev);
+      this.stage(run, body);
       void this.persist(run.id, body);
     }
     for (const w of run.watchers) {
@@ -137,10 +183,13 @@ export class RunManager {
   }
 
   private async persist(id: string, body: RunEventBody): Promise<void> {
-    const { store } = this.deps;
-    await store.appendEvent(id, { type: body.kind, data: JSON.parse(JSON.stringify(body)) as Record<string, unknown> });
+    await this.deps.store.appendEvent(id, { type: body.kind, data: JSON.parse(JSON.stringify(body)) as Record<string, unknown> });
+  }
+
+  /** An epoch's stats and a round's record wait for the epoch's snapshot (commitRecords). */
+  private stage(run: ActiveRun, body: RunEventBody): void {
     if (body.kind === 'epoch')
-      await store.appendEpochStat(id, {
+      run.pendingStats.push({
         phase: body.phase,
         epoch: body.epoch,
         lr: body.lr,
@@ -151,7 +200,7 @@ export class RunManager {
         seconds: body.seconds,
       });
     if (body.kind === 'round')
-      await store.appendRound(id, {
+      run.pendingRounds.push({
         round: body.round,
         prunedFraction: body.prunedFraction,
         remainingChannels: body.channels.map((remaining, layer) => ({ layer: String(layer), remaining })),
@@ -189,9 +238,16 @@ export class RunManager {
     return 'cancelling';
   }
 
-  /** Cancels active runs and waits for them to stop (graceful shutdown); `resume` continues them. */
+  /**
+   * Graceful shutdown: stops active runs at the next batch, marks them `interrupted` (their last
+   * epoch snapshot stays committed) and waits for them; `flowprune resume` continues them.
+   */
   async drain(): Promise<void> {
-    for (const r of this.runs.values()) r.cancelled = true;
+    for (const r of this.runs.values())
+      if (!r.history.some((e) => isTerminal(e.body))) {
+        r.interrupted = true;
+        r.cancelled = true;
+      }
     await Promise.all([...this.runs.values()].map((r) => r.done));
   }
 }

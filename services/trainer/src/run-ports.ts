@@ -1,5 +1,5 @@
 // The run loop's ports, wired to the data-loader, the estimators, the evaluator and the store.
-import { call, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
+import { idempotentCall, rpcDefaults, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
 import type { Model } from '@flowprune/models';
 import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient } from '@flowprune/proto';
 import type { RunStore } from '@flowprune/store';
@@ -28,7 +28,14 @@ export function makeRunPorts(
   runId: string,
   cfg: RunConfig,
   trainBatchCount: number,
-  hooks: { emit: (e: RunEventBody) => void; isCancelled: () => boolean; initialModel?: Model; resume?: RunSnapshot },
+  hooks: {
+    emit: (e: RunEventBody) => void;
+    isCancelled: () => boolean;
+    /** Runs after a snapshot's files are stored, before the run document names it. */
+    beforeCommit?: () => Promise<void>;
+    initialModel?: Model;
+    resume?: RunSnapshot;
+  },
 ): RunPorts {
   const { store, dataLoader, evaluator } = deps;
   return {
@@ -56,32 +63,43 @@ export function makeRunPorts(
       await store.putCheckpoint(runId, name, model.toSafeTensors(), { arch: model.net.arch, config: model.net.config as unknown as Record<string, unknown> });
       return name;
     },
-    saveSnapshot: (snap) => saveSnapshot(store, runId, snap),
+    saveSnapshot: (snap) => saveSnapshot(store, runId, snap, hooks.beforeCommit),
     evaluateCheckpoint: async (name) => {
-      const r = await call(evaluator, evaluator.evaluate, {
-        model: { checkpoint: { runId, name } },
-        dataset: { name: cfg.dataset },
-        split: Split.SPLIT_TEST,
-        batchSize: cfg.evalBatchSize,
-        temperature: cfg.temperature,
-        maxSamples: cfg.testSamples,
-      });
+      // Evaluate and Estimate read stored checkpoints and change nothing: safe to repeat.
+      const r = await idempotentCall(
+        evaluator,
+        evaluator.evaluate,
+        {
+          model: { checkpoint: { runId, name } },
+          dataset: { name: cfg.dataset },
+          split: Split.SPLIT_TEST,
+          batchSize: cfg.evalBatchSize,
+          temperature: cfg.temperature,
+          maxSamples: cfg.testSamples,
+        },
+        { name: 'evaluator', timeoutMs: rpcDefaults().computeDeadlineMs },
+      );
       return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
     },
     estimate: async (name, _round, epoch, initName) => {
       // biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
       const measure = initName && cfg.measure === 'biased_loss' ? 'biased_loss_init' : cfg.measure;
       const est = await deps.estimators.resolve(measure);
-      const r = await call(est.client, est.client.estimate, {
-        model: { checkpoint: { runId, name } },
-        initModel: initName ? { checkpoint: { runId, name: initName } } : undefined,
-        measure,
-        params: estimateParams(cfg, est.info.parameters.map((p) => p.name)),
-        dataset: { name: cfg.dataset },
-        batches: [],
-        seed: cfg.seed,
-        epoch,
-      });
+      const r = await idempotentCall(
+        est.client,
+        est.client.estimate,
+        {
+          model: { checkpoint: { runId, name } },
+          initModel: initName ? { checkpoint: { runId, name: initName } } : undefined,
+          measure,
+          params: estimateParams(cfg, est.info.parameters.map((p) => p.name)),
+          dataset: { name: cfg.dataset },
+          batches: [],
+          seed: cfg.seed,
+          epoch,
+        },
+        { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs },
+      );
       return { scores: r.layers.map((l) => l.values), estimator: `${est.estimator}@${est.address}` };
     },
   };

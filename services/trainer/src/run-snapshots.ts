@@ -9,11 +9,13 @@ import { decodeBuffers, encodeBuffers, type RunProgress, type RunSnapshot } from
 const jsonSafe = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))) as Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
 
-export async function saveSnapshot(store: RunStore, id: string, s: RunSnapshot): Promise<void> {
+/** Writes the free slot, then `beforeCommit` (the epoch's stats), then names the slot: the commit. */
+export async function saveSnapshot(store: RunStore, id: string, s: RunSnapshot, beforeCommit?: () => Promise<void>): Promise<void> {
   const slot = s.progress.nextEpoch % 2 === 0 ? 'a' : 'b';
   await store.putCheckpoint(id, `resume-${slot}-model`, s.model.toSafeTensors());
   await store.putCheckpoint(id, `resume-${slot}-optimizer`, encodeBuffers(s.buffers));
   if (s.initModel) await store.putCheckpoint(id, `resume-${slot}-init`, s.initModel.toSafeTensors());
+  await beforeCommit?.();
   await store.updateRun(id, { resume: { slot, progress: jsonSafe(s.progress) } });
 }
 

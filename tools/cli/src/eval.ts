@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Table from 'cli-table3';
-import { call, makeClient } from '@flowprune/grpc';
+import { idempotentCall, makeClient, rpcDefaults } from '@flowprune/grpc';
 import { buildNetwork, countFlops, countMacs, countParameters, Model, parseArch, stateBytes } from '@flowprune/models';
 import { EvaluatorServiceClient, Split } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
@@ -58,7 +58,8 @@ export async function runEval(o: EvalOptions): Promise<void> {
       const ev = makeClient(EvaluatorServiceClient, stack.evaluator.address);
       for (const [name, split] of splits) {
         // As eval.py: no temperature, no augmentation, the whole split.
-        const r = await call(ev, ev.evaluate, { model: { safetensors: Buffer.from(bytes) }, dataset: { name: 'eval' }, split, batchSize: o.batchSize, temperature: 1, maxSamples: 0 });
+        const req = { model: { safetensors: Buffer.from(bytes) }, dataset: { name: 'eval' }, split, batchSize: o.batchSize, temperature: 1, maxSamples: 0 };
+        const r = await idempotentCall(ev, ev.evaluate, req, { name: 'evaluator', timeoutMs: rpcDefaults().computeDeadlineMs });
         rows.push([`${name} accuracy`, `${(100 * r.accuracy).toFixed(2)} % (${r.samples} images, loss ${r.loss.toFixed(4)}, ${r.seconds.toFixed(1)} s on ${r.backend})`]);
       }
       ev.close();

@@ -2,7 +2,7 @@
 // in file order without augmentation (the fixtures' rules), through the estimator service (started
 // on demand) or in this process. Both run the same libs/importance code on the same batches.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { call, launchService, makeClient, tempDir } from '@flowprune/grpc';
+import { idempotentCall, launchService, makeClient, rpcDefaults, tempDir } from '@flowprune/grpc';
 import { chwToHwc, readCifarBinary, type CifarVariant } from '@flowprune/data';
 import {
   BUILTIN_MEASURES,
@@ -142,15 +142,20 @@ async function throughService(o: ImportanceOptions, model: Model, initBytes: Uin
     const wire = batches.map(toImageBatch);
     const out: Scores = {};
     for (const info of infos) {
-      const r = await call(client, client.estimate, {
-        model: modelRef,
-        measure: info.name,
-        params: measureParams(info, o),
-        batches: info.needsData ? wire : [],
-        initModel: initBytes && info.needsInitWeights ? { safetensors: Buffer.from(initBytes) } : undefined,
-        seed: 0,
-        epoch: 0,
-      });
+      const r = await idempotentCall(
+        client,
+        client.estimate,
+        {
+          model: modelRef,
+          measure: info.name,
+          params: measureParams(info, o),
+          batches: info.needsData ? wire : [],
+          initModel: initBytes && info.needsInitWeights ? { safetensors: Buffer.from(initBytes) } : undefined,
+          seed: 0,
+          epoch: 0,
+        },
+        { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs },
+      );
       out[info.name] = r.layers.map((l) => l.values);
       console.error(`${info.name}: ${r.seconds.toFixed(1)} s, ${r.samplesUsed} images (estimator ${svc.address}, ${r.backend})`);
     }

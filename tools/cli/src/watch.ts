@@ -1,5 +1,6 @@
 // Follows a run's WatchRun stream with progress bars (TTY) or plain lines (logs, CI).
 import cliProgress from 'cli-progress';
+import { dependencyOf, logRetry, resilientStream, rpcDefaults } from '@flowprune/grpc';
 import type { RunEvent, RunSummary, TrainerServiceClient, WatchRunResponse } from '@flowprune/proto';
 
 export interface WatchResult {
@@ -9,6 +10,39 @@ export interface WatchResult {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * WatchRun, re-opened when the trainer is briefly unreachable. A new stream replays the run's
+ * events (all but progress) before the live ones, so the ones already seen are skipped.
+ */
+async function* runEvents(client: TrainerServiceClient, runId: string): AsyncGenerator<RunEvent> {
+  const d = rpcDefaults();
+  let durableSeen = 0;
+  let replaySkip = 0;
+  const open = () => {
+    replaySkip = durableSeen;
+    return client.watchRun({ runId });
+  };
+  const messages = resilientStream<WatchRunResponse>(open, {
+    dependency: dependencyOf(client, 'trainer'),
+    // A run is silent while an estimate computes (up to the compute deadline).
+    idleMs: d.computeDeadlineMs + d.retry.dependencyTimeoutMs,
+    policy: d.retry,
+    onRetry: logRetry,
+  });
+  for await (const msg of messages) {
+    const e = msg.event;
+    if (!e) continue;
+    if (!e.progress) {
+      if (replaySkip > 0) {
+        replaySkip--;
+        continue;
+      }
+      durableSeen++;
+    }
+    yield e;
+  }
+}
 
 export async function watchRun(client: TrainerServiceClient, runId: string, out: NodeJS.WriteStream = process.stderr): Promise<WatchResult> {
   const tty = Boolean(out.isTTY);
@@ -21,9 +55,7 @@ export async function watchRun(client: TrainerServiceClient, runId: string, out:
   let batchBar: cliProgress.SingleBar | undefined;
   const result: WatchResult = { events: [] };
   try {
-    for await (const msg of client.watchRun({ runId })) {
-      const e = (msg as WatchRunResponse).event;
-      if (!e) continue;
+    for await (const e of runEvents(client, runId)) {
       result.events.push(e);
       if (e.started) {
         log(`run ${runId}: ${e.started.arch} on ${e.started.backend}, ${e.started.totalEpochs} epochs, ${e.started.parameters.toLocaleString()} parameters`);
