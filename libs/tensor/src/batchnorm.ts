@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_EVAL, BN_TRAIN, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
 import { inTwiceDifferentiableScope } from './differentiable-scope.js';
+import { fusedKernelsAllowed } from './fusion-scope.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -61,7 +62,7 @@ export function batchNorm2d(
   post: BatchNormPost = {},
 ): tf.Tensor4D {
   if (inTwiceDifferentiableScope()) return applyPost(batchNorm2dPlain(x, mean, variance, gamma, beta, eps), post);
-  if (!tf.engine().isTapeOn() && tf.getKernel(BN_EVAL, tf.getBackend())) return fusedEval(x, mean, variance, gamma, beta, eps, post);
+  if (!tf.engine().isTapeOn() && fusedKernelsAllowed() && tf.getKernel(BN_EVAL, tf.getBackend())) return fusedEval(x, mean, variance, gamma, beta, eps, post);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, m, v, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const save = args[5] as tf.GradSaveFunc;

@@ -16,6 +16,7 @@
 // value saved for the backward pass carries the float64 decision too. Robust elements are left
 // alone: their float32 sign cannot differ.
 import * as tf from '@tensorflow/tfjs-core';
+import { withoutFusedKernels } from './fusion-scope.js';
 import { F64_KERNELS, type F64 } from './f64-kernels.js';
 import { inplaceFloat32View } from './inplace-view.js';
 
@@ -67,7 +68,7 @@ function withWrappedKernels<T>(names: readonly string[] | 'all', wrap: (orig: tf
     tf.registerKernel({ ...c, kernelFunc: wrap(c) });
   }
   try {
-    return fn();
+    return withoutFusedKernels(fn);
   } finally {
     for (const c of originals) {
       tf.unregisterKernel(c.kernelName, backend);

@@ -1,0 +1,19 @@
+// A synchronous scope in which libs/tensor's ops call one kernel per primitive step instead of
+// the backend's fused kernels (BatchNorm + residual + ReLU in one): code that watches individual
+// kernels — float64 decisions records and replays every ReLU — needs to see each of them.
+let depth = 0;
+
+/** False while inside withoutFusedKernels. */
+export function fusedKernelsAllowed(): boolean {
+  return depth === 0;
+}
+
+/** Runs fn with unfused op variants. */
+export function withoutFusedKernels<T>(fn: () => T): T {
+  depth++;
+  try {
+    return fn();
+  } finally {
+    depth--;
+  }
+}
