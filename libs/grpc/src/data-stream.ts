@@ -25,6 +25,8 @@ export interface BatchStreamOptions {
   idleMs?: number;
   policy?: RetryPolicy;
   clock?: Clock;
+  /** Stop re-opening once this is true (the consumer is being stopped). */
+  shouldStop?: () => boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function* streamImageBatches(client: DataLoaderServiceClient, req: 
     policy: o.policy ?? d.retry,
     clock: o.clock,
     onRetry: logRetry,
+    shouldStop: o.shouldStop,
   });
   for await (const msg of messages) {
     const batch = msg.batch;

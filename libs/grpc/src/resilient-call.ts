@@ -24,6 +24,8 @@ export interface ResilientCallOptions {
   timeoutMs?: number;
   policy?: RetryPolicy;
   clock?: Clock;
+  /** Stop retrying once this is true (the work that needs the answer is being stopped). */
+  shouldStop?: () => boolean;
 }
 
 /**
@@ -40,5 +42,6 @@ export function idempotentCall<Req, Res>(client: Client, method: UnaryMethod<Req
     idempotent: true,
     clock: o.clock,
     onRetry: logRetry,
+    shouldStop: o.shouldStop,
   });
 }

@@ -22,6 +22,7 @@ export interface ResilientStreamOptions {
   policy: RetryPolicy;
   clock?: Clock;
   onRetry?: RetryOptions['onRetry'];
+  shouldStop?: () => boolean;
 }
 
 /** The next message, or a StreamIdleError (and the stream cancelled) after `idleMs`. */

@@ -115,3 +115,22 @@ test('a success resets the backoff and the outage clock', async () => {
   await b.failed(rpcError(status.UNAVAILABLE));
   assert.equal(clock.sleeps.at(-1), 200);
 });
+
+test('a caller that is stopping gets the error at once instead of further attempts', async () => {
+  const clock = fakeClock();
+  let stopping = false;
+  let calls = 0;
+  await assert.rejects(
+    withRetry(
+      async () => {
+        calls++;
+        if (calls === 2) stopping = true; // e.g. the run was cancelled while we waited
+        throw rpcError(status.UNAVAILABLE, 'down');
+      },
+      { dependency, policy, idempotent: true, clock, random: () => 0, shouldStop: () => stopping },
+    ),
+    (e: ServiceError) => e.code === status.UNAVAILABLE && e.details === 'down',
+  );
+  assert.equal(calls, 2);
+  assert.deepEqual(clock.sleeps, [200]);
+});

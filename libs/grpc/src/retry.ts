@@ -40,6 +40,8 @@ export interface RetryOptions {
   random?: () => number;
   /** Told before each wait (logs). */
   onRetry?: (info: { dependency: Dependency; attempt: number; delayMs: number; error: unknown }) => void;
+  /** True once the caller no longer wants the result (e.g. a run stopping): no further attempt. */
+  shouldStop?: () => boolean;
 }
 
 /** The dependency stayed unreachable past the policy's limit. Looks like a gRPC status (UNAVAILABLE). */
@@ -96,7 +98,7 @@ export class Backoff {
 
   /** Rethrows what is not retryable; else waits, or throws DependencyUnavailableError past the limit. */
   async failed(error: unknown): Promise<void> {
-    if (!isRetryable(error, this.opts.idempotent)) throw error;
+    if (!isRetryable(error, this.opts.idempotent) || this.opts.shouldStop?.()) throw error;
     const { policy } = this.opts;
     const now = this.clock.now();
     this.failingSince ??= now;
@@ -108,6 +110,7 @@ export class Backoff {
     this.attempt++;
     this.opts.onRetry?.({ dependency: this.opts.dependency, attempt: this.attempt, delayMs, error });
     await this.clock.sleep(delayMs);
+    if (this.opts.shouldStop?.()) throw error;
   }
 }
 

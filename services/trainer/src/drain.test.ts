@@ -16,8 +16,9 @@ let runsDir = '';
 let dataDir = '';
 const procs: LaunchedService[] = [];
 
+const output: string[] = [];
 const launch = async (name: string, args: string[]) => {
-  const p = await launchService({ name, entry: entry(name), args, env, onOutput: () => undefined });
+  const p = await launchService({ name, entry: entry(name), args, env, onOutput: (line) => output.push(line) });
   procs.push(p);
   return p;
 };
@@ -32,7 +33,7 @@ before(() => {
 });
 
 after(async () => {
-  await Promise.all(procs.map((p) => p.stop()));
+  await Promise.all(procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null).map((p) => p.stop()));
 });
 
 test('data-loader: a stream in flight at SIGTERM is served to its end, then the process exits 0', async () => {
@@ -124,4 +125,28 @@ test('trainer: SIGTERM mid-run marks the run interrupted at its last snapshot; a
   assert.equal(r.samples, 200, 'the in-flight Evaluate completes');
   assert.equal(await exitCode(ev), 0);
   evc.close();
+});
+
+test('trainer: SIGTERM while a run waits for a dependency that is down stops at once, the run interrupted', { timeout: 120_000 }, async () => {
+  const loader = await launch('data-loader', ['--dataset', `syn=${dataDir}`]);
+  const [est, ev] = await Promise.all([
+    launch('importance-estimator', ['--store', runsDir, '--data-loader', loader.address]),
+    launch('evaluator', ['--store', runsDir, '--data-loader', loader.address]),
+  ]);
+  // The default dependency timeout (minutes): only the drain can end the wait quickly.
+  const trainer = await launch('trainer', ['--store', runsDir, '--data-loader', loader.address, '--evaluator', ev.address, '--estimator', est.address]);
+  const client = makeClient(TrainerServiceClient, trainer.address);
+  const { runId } = await call(client, client.startRun, { spec });
+  const done = watch(client, runId);
+  est.child.kill('SIGKILL');
+  const needle = `importance-estimator at ${est.address}: UNAVAILABLE`;
+  while (!output.some((l) => l.startsWith('[trainer]') && l.includes(needle))) await new Promise((r) => setTimeout(r, 100));
+  const t0 = Date.now();
+  sigterm(trainer);
+  assert.equal(await exitCode(trainer), 0);
+  assert.ok(Date.now() - t0 < 15_000, `the trainer stopped waiting for the estimator (${Date.now() - t0} ms)`);
+  const events = await done;
+  assert.match(events.at(-1)?.failed?.message ?? '', /trainer shut down/);
+  assert.equal((await new FileRunStore({ root: runsDir }).getRun(runId))!.status, 'interrupted');
+  client.close();
 });

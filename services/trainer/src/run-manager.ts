@@ -1,6 +1,6 @@
 // Owns the trainer's runs: starts and resumes them in the background, persists their records and
 // events, and fans live events out to WatchRun streams.
-import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound } from '@flowprune/grpc';
+import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound, rpcDefaults } from '@flowprune/grpc';
 import { buildNetwork, Model } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import type { EpochStat, RoundRecord } from '@flowprune/store';
@@ -147,8 +147,9 @@ export class RunManager {
   /** How a run that threw ends: cancelled, interrupted by shutdown, or failed (with what to do next). */
   private failureOf(run: ActiveRun, e: unknown): { status: 'cancelled' | 'interrupted' | 'failed'; message: string } {
     const resume = `\`flowprune resume ${run.id}\` continues it from its last epoch snapshot`;
-    if (e instanceof RunCancelled)
-      return run.interrupted ? { status: 'interrupted', message: `the trainer shut down before the run finished; ${resume}` } : { status: 'cancelled', message: 'cancelled' };
+    // Whatever a stopping run threw on its way out (RunCancelled, or a call it gave up on).
+    if (run.interrupted) return { status: 'interrupted', message: `the trainer shut down before the run finished; ${resume}` };
+    if (e instanceof RunCancelled) return { status: 'cancelled', message: 'cancelled' };
     const details = (e as { details?: string }).details ?? (e as Error).message ?? String(e);
     if (e instanceof DependencyUnavailableError) return { status: 'failed', message: `${details}; once it is back, ${resume}` };
     return { status: 'failed', message: details };
@@ -242,12 +243,25 @@ export class RunManager {
    * Graceful shutdown: stops active runs at the next batch, marks them `interrupted` (their last
    * epoch snapshot stays committed) and waits for them; `flowprune resume` continues them.
    */
-  async drain(): Promise<void> {
-    for (const r of this.runs.values())
+  async drain(graceMs = rpcDefaults().drainGraceMs): Promise<void> {
+    const active = [...this.runs.values()].filter((r) => !r.history.some((e) => isTerminal(e.body)));
+    for (const r of active) {
+      r.interrupted = true;
+      r.cancelled = true;
+    }
+    // A run inside a long Estimate only notices after the call: don't outlast the grace period.
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      Promise.all(active.map((r) => r.done)).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (stopped) return;
+    for (const r of active)
       if (!r.history.some((e) => isTerminal(e.body))) {
-        r.interrupted = true;
-        r.cancelled = true;
+        const { status, message } = this.failureOf(r, new RunCancelled());
+        await this.deps.store.updateRun(r.id, { status, error: { message } }).catch(() => undefined);
+        this.publish(r, { kind: 'failed', message });
       }
-    await Promise.all([...this.runs.values()].map((r) => r.done));
   }
 }

@@ -38,6 +38,8 @@ export function makeRunPorts(
   },
 ): RunPorts {
   const { store, dataLoader, evaluator } = deps;
+  // A stopping run (CancelRun, shutdown) does not wait for a dependency that is down.
+  const shouldStop = hooks.isCancelled;
   return {
     backend: deps.backend,
     initialModel: hooks.initialModel,
@@ -57,8 +59,8 @@ export function makeRunPorts(
         shardIndex: 0,
         shardCount: 1,
         maxSamples: cfg.trainSamples,
-      }),
-    testBatches: () => streamImageBatches(dataLoader, testSplitRequest(cfg.dataset, cfg.evalBatchSize, cfg.testSamples)),
+      }, { shouldStop }),
+    testBatches: () => streamImageBatches(dataLoader, testSplitRequest(cfg.dataset, cfg.evalBatchSize, cfg.testSamples), { shouldStop }),
     saveCheckpoint: async (model, name) => {
       await store.putCheckpoint(runId, name, model.toSafeTensors(), { arch: model.net.arch, config: model.net.config as unknown as Record<string, unknown> });
       return name;
@@ -77,7 +79,7 @@ export function makeRunPorts(
           temperature: cfg.temperature,
           maxSamples: cfg.testSamples,
         },
-        { name: 'evaluator', timeoutMs: rpcDefaults().computeDeadlineMs },
+        { name: 'evaluator', timeoutMs: rpcDefaults().computeDeadlineMs, shouldStop },
       );
       return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
     },
@@ -98,7 +100,7 @@ export function makeRunPorts(
           seed: cfg.seed,
           epoch,
         },
-        { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs },
+        { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs, shouldStop },
       );
       return { scores: r.layers.map((l) => l.values), estimator: `${est.estimator}@${est.address}` };
     },
