@@ -149,7 +149,7 @@ export class RunManager {
     const resume = `\`flowprune resume ${run.id}\` continues it from its last epoch snapshot`;
     // Whatever a stopping run threw on its way out (RunCancelled, or a call it gave up on).
     if (run.interrupted) return { status: 'interrupted', message: `the trainer shut down before the run finished; ${resume}` };
-    if (e instanceof RunCancelled) return { status: 'cancelled', message: 'cancelled' };
+    if (e instanceof RunCancelled || run.cancelled) return { status: 'cancelled', message: 'cancelled' };
     const details = (e as { details?: string }).details ?? (e as Error).message ?? String(e);
     if (e instanceof DependencyUnavailableError) return { status: 'failed', message: `${details}; once it is back, ${resume}` };
     return { status: 'failed', message: details };
