@@ -1,5 +1,5 @@
 import { ATTR_BATCH_INDEX, ATTR_DATA_WAIT, ATTR_IMAGES, isSampledBatch, recordSpan, SPAN_TRAIN_BATCH, trainingMetrics } from '@flowprune/telemetry';
-import { tf } from '@flowprune/tensor';
+import { tf, updateRunningStatsInPlace } from '@flowprune/tensor';
 import type { Model } from '@flowprune/models';
 import { batchToTensors, type PixelBatch } from './batch.js';
 import { crossEntropy } from './loss.js';
@@ -100,14 +100,22 @@ function recordBatch(index: number, images: number, startMs: number, waitedMs: n
 
 /** running ← (1 − m)·running + m·batch, with the unbiased batch variance; counter + 1. */
 function updateRunningStats(model: Model, stats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>): void {
+  const updates = [...stats].map(([prefix, s]) => ({
+    runningMean: model.vars.get(`${prefix}.running_mean`)!,
+    runningVar: model.vars.get(`${prefix}.running_var`)!,
+    ...s,
+  }));
+  const inPlace = updateRunningStatsInPlace(updates, BN_MOMENTUM);
   for (const [prefix, s] of stats) {
     const rm = model.vars.get(`${prefix}.running_mean`)!;
     const rv = model.vars.get(`${prefix}.running_var`)!;
-    tf.tidy(() => {
-      rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
-      const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
-      rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
-    });
+    if (!inPlace) {
+      tf.tidy(() => {
+        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
+        const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
+        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      });
+    }
     const key = `${prefix}.num_batches_tracked`;
     model.numBatchesTracked.set(key, (model.numBatchesTracked.get(key) ?? 0n) + 1n);
     s.mean.dispose();
