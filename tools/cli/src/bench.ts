@@ -87,7 +87,7 @@ function kernelMicroBench(): void {
 
 export async function runBench(o: BenchOptions): Promise<void> {
   if (o.suites.includes('backends')) backendsThroughput(o);
-  if (o.suites.includes('importance')) importanceTimes({ archs: o.archs, batchSize: o.batchSize, ...o.importance });
+  if (o.suites.includes('importance')) importanceTimes({ archs: o.archs, batchSize: o.batchSize, ...(o.backends ? { backends: o.backends } : {}), ...o.importance });
   if (o.suites.includes('measures')) await measureTimes(o.measures ?? { batchSize: 32, samples: 64 });
   const trainRates = o.suites.includes('models') ? await modelThroughput(o) : new Map<ArchName, number>();
   if (o.suites.includes('kernels')) kernelMicroBench();
