@@ -50,7 +50,7 @@ function batchGradient(model: Model, b: SampleBatch, temperature: number, maxChu
 }
 
 export async function firstOrderStatistics(model: Model, data: ImportanceData, opts: FirstOrderOptions): Promise<FirstOrderStatistics> {
-  const maxChunk = opts.maxChunk ?? 32;
+  const maxChunk = opts.maxChunk ?? 128;
   const gbar = new Map<string, Float64Array>();
   const sbar = new Map<string, Float64Array>();
   const batchWeights: number[] = [];

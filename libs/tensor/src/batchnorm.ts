@@ -3,7 +3,7 @@
 // than broadcasting; here every full-size step is a FusedBatchNorm pass (one fused kernel on
 // every backend) or a plain elementwise op, plus sums over axes [0,1,2].
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_EVAL, BN_TRAIN, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
+import { BN_EVAL, BN_EVAL_GRAD, BN_TRAIN, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
 import { inTwiceDifferentiableScope } from './differentiable-scope.js';
 import { fusedKernelsAllowed } from './fusion-scope.js';
 
@@ -62,7 +62,7 @@ export function batchNorm2d(
   post: BatchNormPost = {},
 ): tf.Tensor4D {
   if (inTwiceDifferentiableScope()) return applyPost(batchNorm2dPlain(x, mean, variance, gamma, beta, eps), post);
-  if (!tf.engine().isTapeOn() && fusedKernelsAllowed() && tf.getKernel(BN_EVAL, tf.getBackend())) return fusedEval(x, mean, variance, gamma, beta, eps, post);
+  if (fusedEvalAvailable()) return fusedEval(x, mean, variance, gamma, beta, eps, post);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, m, v, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const save = args[5] as tf.GradSaveFunc;
@@ -150,7 +150,14 @@ export function batchNorm2dTrain(
   return { y: applyPost(op(x, gamma, beta) as tf.Tensor4D, post), mean, variance, unbiasedVariance };
 }
 
-/** Inference with no tape recording: BatchNorm, residual add and ReLU in one kernel. */
+/** The fused eval kernel applies: the backend has it, and under a tape its gradient kernel too. */
+function fusedEvalAvailable(): boolean {
+  if (!fusedKernelsAllowed()) return false;
+  const backend = tf.getBackend();
+  return tf.getKernel(BN_EVAL, backend) !== undefined && (!tf.engine().isTapeOn() || tf.getKernel(BN_EVAL_GRAD, backend) !== undefined);
+}
+
+/** Eval mode: BatchNorm, residual add and ReLU in one kernel (and one for the gradient). */
 function fusedEval(
   x: tf.Tensor4D,
   mean: tf.Tensor1D,
@@ -162,7 +169,7 @@ function fusedEval(
 ): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = { x, mean, variance, gamma, beta };
   if (post.residual) inputs['residual'] = post.residual;
-  const attrs: BnEvalAttrs = { epsilon: eps, relu: post.relu ?? false };
+  const attrs: BnEvalAttrs = { epsilon: eps, relu: post.relu ?? false, withResidual: post.residual !== undefined };
   return tf.engine().runKernel(BN_EVAL, inputs, { ...attrs }) as tf.Tensor4D;
 }
 

@@ -56,6 +56,8 @@ export interface NativeAddon {
   batchNormTrainGrad(
     heap: ArrayBuffer, dy: Ptr, x: Ptr, y: Ptr, gamma: Ptr, mean: Ptr, variance: Ptr,
     dx: Ptr, dresidual: Ptr, dgamma: Ptr, dbeta: Ptr, layout: Layout, n: number, hw: number, c: number, eps: number, relu: boolean,
+    /** Differentiate the eval-mode forward (mean and variance are running statistics, constants of x). */
+    globalStats?: boolean,
   ): void;
   batchNormInference(
     heap: ArrayBuffer, x: Ptr, mean: Ptr, meanLen: number, variance: Ptr, varianceLen: number,

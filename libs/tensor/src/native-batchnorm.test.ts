@@ -59,21 +59,30 @@ function train(hw: number, c: number, variant: Variant, blocked: boolean): tf.Te
   });
 }
 
-/** Eval mode with running statistics, ReLU after (with and without a residual), and its gradients w.r.t. x, gamma, beta. */
+/**
+ * Eval mode with running statistics, ReLU after (with and without a residual), and its gradients
+ * w.r.t. x, gamma, beta, the residual and the statistics themselves.
+ */
 function evalMode(hw: number, c: number, blocked: boolean): tf.Tensor[] {
   return tf.tidy(() => {
     const d = place(data(hw, c), blocked);
-    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar =>
-      tf.sum(tf.mul(batchNorm2d(x as tf.Tensor4D, d.mean, d.variance, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, { relu: true }), d.dy));
-    // Outside a tape (the first two) the native backend runs its fused eval kernel; inside, the
-    // differentiable composition.
+    const bn = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor, post: BatchNormPost): tf.Tensor =>
+      batchNorm2d(x as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, post);
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn(x, d.mean, d.variance, g, b, { relu: true }), d.dy));
+    const fr = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor, r: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.mul(bn(x, m, v, g, b, { relu: true, residual: r as tf.Tensor4D }), d.dy));
+    // The native backend runs its fused eval kernel outside a tape and inside (with its fused
+    // gradient); the cpu reference composes ordinary ops.
     return [
       batchNorm2d(d.x, d.mean, d.variance, d.gamma, d.beta, 1e-5, { relu: true }),
       batchNorm2d(d.x, d.mean, d.variance, d.gamma, d.beta, 1e-5, { relu: true, residual: d.r }),
       ...tf.grads(f)([d.x, d.gamma, d.beta]),
+      ...tf.grads(fr)([d.x, d.mean, d.variance, d.gamma, d.beta, d.r]),
     ];
   });
 }
+
+const EVAL_NAMES = ['y', 'y with residual', 'dx', 'dgamma', 'dbeta', ...['dx', 'dmean', 'dvariance', 'dgamma', 'dbeta', 'dresidual'].map((n) => `${n} (with residual)`)];
 
 const TRAIN_NAMES = ['y', 'mean', 'variance', 'unbiased variance', 'dx', 'dgamma', 'dbeta', 'dresidual'];
 
@@ -99,12 +108,16 @@ describe('native BatchNorm vs cpu: every BatchNorm shape of the five architectur
         });
       }
     }
-    test(`eval (fused eval kernel, FusedBatchNorm under a tape) + [residual] + ReLU, blocked: [${BATCH}, ${hw}, ${hw}, ${c}]`, async () => {
+    test(`eval (fused eval kernel and its gradient) + [residual] + ReLU, blocked: [${BATCH}, ${hw}, ${hw}, ${c}]`, async () => {
       const ref = await runOn('cpu', () => evalMode(hw, c, false));
-      const fallbacks = nativeFallbackCounts().get('FlowpruneBatchNormEval') ?? 0;
+      const kernels = ['FlowpruneBatchNormEval', 'FlowpruneBatchNormEvalGrad'];
+      const fallbacks = kernels.map((k) => nativeFallbackCounts().get(k) ?? 0);
+      const start = liveCounts();
       const got = await runOn('native', () => evalMode(hw, c, true));
-      assert.equal(nativeFallbackCounts().get('FlowpruneBatchNormEval') ?? 0, fallbacks);
-      ['y', 'y with residual', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
+      assert.deepEqual(liveCounts(), start, 'tensors leaked');
+      assert.deepEqual(kernels.map((k) => nativeFallbackCounts().get(k) ?? 0), fallbacks);
+      assert.equal(got.length, EVAL_NAMES.length);
+      EVAL_NAMES.forEach((what, i) => {
         const err = relErr(got[i]!, ref[i]!);
         assert.ok(err < TOL, `${what}: relative error ${err}`);
       });

@@ -1,8 +1,8 @@
 // BatchNorm kernels of the native backend: FusedBatchNorm (inference, tfjs's own kernel) and the
-// fused train-mode kernels batchnorm.ts calls when the backend has them (BN + optional residual add
-// + optional ReLU forward, and its whole gradient in one kernel).
+// fused train- and eval-mode kernels batchnorm.ts calls when the backend has them (BN + optional
+// residual add + optional ReLU forward, and its whole gradient in one kernel).
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_EVAL, BN_TRAIN, BN_TRAIN_GRAD, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
+import { BN_EVAL, BN_EVAL_GRAD, BN_TRAIN, BN_TRAIN_GRAD, type BnEvalAttrs, type BnTrainAttrs } from './batchnorm-kernels.js';
 import { Layout } from './native-addon.js';
 import type { Heap } from './native-heap.js';
 import { input, isFloat, sizeOf, type NativeKernel, type NativeKernelArgs } from './native-kernel.js';
@@ -81,14 +81,15 @@ function batchNormTrain({ inputs, attrs, heap }: NativeKernelArgs): tf.TensorInf
   return [y, mean, variance];
 }
 
-function batchNormTrainGrad({ inputs, attrs, heap }: NativeKernelArgs): tf.TensorInfo[] | undefined {
-  const dy = input(inputs, 'dy', BN_TRAIN_GRAD);
-  const x = input(inputs, 'x', BN_TRAIN_GRAD);
-  const gamma = input(inputs, 'gamma', BN_TRAIN_GRAD);
-  const mean = input(inputs, 'mean', BN_TRAIN_GRAD);
-  const variance = input(inputs, 'variance', BN_TRAIN_GRAD);
+/** Both BatchNorm gradients: train mode (batch statistics) and eval mode (globalStats: given ones). */
+function batchNormGrad({ inputs, attrs, heap }: NativeKernelArgs, kernel: string, globalStats: boolean): tf.TensorInfo[] | undefined {
+  const dy = input(inputs, 'dy', kernel);
+  const x = input(inputs, 'x', kernel);
+  const gamma = input(inputs, 'gamma', kernel);
+  const mean = input(inputs, 'mean', kernel);
+  const variance = input(inputs, 'variance', kernel);
   const { y } = inputs;
-  const a = attrs as unknown as BnTrainAttrs & { withResidual: boolean };
+  const a = attrs as unknown as Pick<BnTrainAttrs, 'epsilon' | 'relu'> & { withResidual?: boolean };
   if (!isFloat(dy, x, gamma, mean, variance, y) || (a.relu && !y)) return undefined;
   const c = channels(x);
   const layout = followX(heap, x, [dy, y]);
@@ -98,7 +99,7 @@ function batchNormTrainGrad({ inputs, attrs, heap }: NativeKernelArgs): tf.Tenso
   const dres = a.withResidual ? heap.out(x.shape, 'float32', layout) : undefined;
   heap.addon.batchNormTrainGrad(
     heap.buffer, heap.ptr(dy), heap.ptr(x), heap.optPtr(y), heap.ptr(gamma), heap.ptr(mean), heap.ptr(variance),
-    heap.ptr(dx), heap.optPtr(dres), heap.ptr(dgamma), heap.ptr(dbeta), layout, ...dims(x), a.epsilon, a.relu,
+    heap.ptr(dx), heap.optPtr(dres), heap.ptr(dgamma), heap.ptr(dbeta), layout, ...dims(x), a.epsilon, a.relu, globalStats,
   );
   return dres ? [dx, dgamma, dbeta, dres] : [dx, dgamma, dbeta];
 }
@@ -107,5 +108,6 @@ export const NATIVE_BATCHNORM_KERNELS: NativeKernel[] = [
   { kernelName: tf.FusedBatchNorm, impl: fusedBatchNorm },
   { kernelName: BN_EVAL, impl: batchNormEval },
   { kernelName: BN_TRAIN, impl: batchNormTrain },
-  { kernelName: BN_TRAIN_GRAD, impl: batchNormTrainGrad },
+  { kernelName: BN_TRAIN_GRAD, impl: (args) => batchNormGrad(args, BN_TRAIN_GRAD, false) },
+  { kernelName: BN_EVAL_GRAD, impl: (args) => batchNormGrad(args, BN_EVAL_GRAD, true) },
 ];

@@ -152,7 +152,8 @@ napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   });
 }
 
-// batchNormTrainGrad(heap, dy, x, y|-1, gamma, mean, var, dx, dresidual|-1, dgamma, dbeta, layout, n, hw, c, eps, relu)
+// batchNormTrainGrad(heap, dy, x, y|-1, gamma, mean, var, dx, dresidual|-1, dgamma, dbeta, layout, n, hw, c, eps, relu
+//                    [, globalStats]): globalStats differentiates the eval-mode forward (running statistics).
 napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return guarded(env, "batchNormTrainGrad", [&] {
     Args a(env, info);
@@ -161,9 +162,10 @@ napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
     const size_t all = count(act.size()), ch = count(act.c);
     const bool relu = a.flag(16);
     if (relu && a.num(3) < 0) throw JsError("relu needs the forward output");
-    batchNormTrainBackward(a.ptr<float>(1, all), a.ptr<float>(2, all), a.optPtr<float>(3, all), a.ptr<float>(4, ch),
-                           a.ptr<float>(5, ch), a.ptr<float>(6, ch), act, static_cast<float>(a.num(15)), relu,
-                           a.ptr<float>(7, all), a.optPtr<float>(8, all), a.ptr<float>(9, ch), a.ptr<float>(10, ch));
+    const bool globalStats = a.count() > 17 && a.flag(17);
+    batchNormBackward(a.ptr<float>(1, all), a.ptr<float>(2, all), a.optPtr<float>(3, all), a.ptr<float>(4, ch),
+                      a.ptr<float>(5, ch), a.ptr<float>(6, ch), act, static_cast<float>(a.num(15)), relu, globalStats,
+                      a.ptr<float>(7, all), a.optPtr<float>(8, all), a.ptr<float>(9, ch), a.ptr<float>(10, ch));
     return undefinedValue(env);
   });
 }

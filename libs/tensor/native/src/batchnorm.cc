@@ -270,9 +270,9 @@ void batchNormTrainForward(const float* x, const float* gamma, const float* beta
   applyAffine(x, residual, f, p, relu, y);
 }
 
-void batchNormTrainBackward(const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
-                            const float* var, const Activation& a, float eps, bool relu, float* dx, float* dresidual,
-                            float* dgamma, float* dbeta) {
+void batchNormBackward(const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                       const float* var, const Activation& a, float eps, bool relu, bool globalStats, float* dx,
+                       float* dresidual, float* dgamma, float* dbeta) {
   const Panels p(a);
   const int64_t c = a.c, m = a.n * a.hw;
   const float* mask = relu ? y : nullptr;
@@ -281,7 +281,8 @@ void batchNormTrainBackward(const float* dy, const float* x, const float* y, con
   channelSums(p, c, sdy, sdyx, [&](int64_t off, int64_t rows, int64_t w, int64_t g, float* t1, float* t2, double* p1, double* p2) {
     gradSums(dy + off, x + off, mask ? mask + off : nullptr, tiledMean.data() + g * p.width, rows, w, t1, t2, p1, p2);
   });
-  // dx = gamma*r*(g - sum(g)/m - xhat*sum(g*xhat)/m), xhat = (x - mean)*r, as a*g + b*(x - mean) + d.
+  // Train: dx = gamma*r*(g - sum(g)/m - xhat*sum(g*xhat)/m), xhat = (x - mean)*r, as
+  // a*g + b*(x - mean) + d. Eval (global statistics): dx = gamma*r*g, so b = d = 0.
   std::vector<float> ka(c), kb(c), kd(c);
   for (int64_t j = 0; j < c; j++) {
     const double r = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
@@ -290,8 +291,8 @@ void batchNormTrainBackward(const float* dy, const float* x, const float* y, con
     dbeta[j] = static_cast<float>(sdy[j]);
     const double k = gamma[j] * r;
     ka[j] = static_cast<float>(k);
-    kb[j] = static_cast<float>(-k * r * sxhat / m);
-    kd[j] = static_cast<float>(-k * sdy[j] / m);
+    kb[j] = globalStats ? 0.f : static_cast<float>(-k * r * sxhat / m);
+    kd[j] = globalStats ? 0.f : static_cast<float>(-k * sdy[j] / m);
   }
   const auto ta = p.tile(ka.data()), tb = p.tile(kb.data()), td = p.tile(kd.data());
   p.forEach([&](int, int64_t panel, int64_t r0, int64_t r1) {

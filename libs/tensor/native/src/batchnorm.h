@@ -25,13 +25,14 @@ void batchNormTrainForward(const float* x, const float* gamma, const float* beta
                            const Activation& a, float eps, bool relu, float* y, float* mean, float* var);
 
 /**
- * Gradient of batchNormTrainForward. y (the forward output) is read only when relu is set, to mask
- * dy. Outputs dx, dgamma, dbeta and, when dresidual is non-null, the residual's gradient (the
- * masked dy).
+ * Gradient of batchNormTrainForward, or with globalStats of the eval-mode forward (mean and var
+ * given, not functions of x: dx = gamma * r * dy). y (the forward output) is read only when relu
+ * is set, to mask dy. Outputs dx, dgamma, dbeta and, when dresidual is non-null, the residual's
+ * gradient (the masked dy).
  */
-void batchNormTrainBackward(const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
-                            const float* var, const Activation& a, float eps, bool relu, float* dx, float* dresidual,
-                            float* dgamma, float* dbeta);
+void batchNormBackward(const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                       const float* var, const Activation& a, float eps, bool relu, bool globalStats, float* dx,
+                       float* dresidual, float* dgamma, float* dbeta);
 
 /**
  * Inference with given statistics: y = [relu]((x - mean) * gamma / sqrt(var + eps) + beta).
