@@ -45,21 +45,39 @@ export interface BnTrainAttrs {
   withResidual: boolean;
 }
 
+interface FusedGradArgs {
+  dys: tf.Tensor | tf.Tensor[];
+  x: tf.Tensor;
+  gamma: tf.Tensor;
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  /** The forward output (masks dy under relu). */
+  y: tf.Tensor;
+  attrs: { epsilon: number; relu: boolean; withResidual?: boolean };
+}
+
+/**
+ * Runs one of the fused gradient kernels (one kernel computes every input's gradient; the tape
+ * asks for them one at a time) → the gradients of x, gamma, beta and, when present, the residual.
+ */
+function fusedGrads(kernel: string, g: FusedGradArgs): { grads: Record<string, () => tf.Tensor>; dgamma: tf.Tensor; dbeta: tf.Tensor } {
+  const dy = Array.isArray(g.dys) ? g.dys[0]! : g.dys;
+  const inputs: tf.NamedTensorMap = { dy, x: g.x, gamma: g.gamma, mean: g.mean, variance: g.variance };
+  if (g.attrs.relu) inputs['y'] = g.y;
+  const [dx, dgamma, dbeta, dres] = tf.engine().runKernel(kernel, inputs, { ...g.attrs }) as tf.Tensor[];
+  const grads: Record<string, () => tf.Tensor> = { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  if (dres) grads['residual'] = () => dres;
+  return { grads, dgamma: dgamma!, dbeta: dbeta! };
+}
+
 tf.registerGradient({
   kernelName: BN_TRAIN,
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [true, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, gamma, y, mean, variance] = saved as tf.Tensor[];
     const a = attrs as unknown as BnTrainAttrs;
-    const inputs: tf.NamedTensorMap = { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! };
-    if (a.relu) inputs['y'] = y!;
-    // One kernel computes every input's gradient; the tape asks for them one at a time.
-    const [dx, dgamma, dbeta, dres] = tf.engine().runKernel(BN_TRAIN_GRAD, inputs, { ...a }) as tf.Tensor[];
-    const grads: Record<string, () => tf.Tensor> = { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
-    if (dres) grads['residual'] = () => dres;
-    return grads;
+    return fusedGrads(BN_TRAIN_GRAD, { dys, x: x!, gamma: gamma!, mean: mean!, variance: variance!, y: y!, attrs: a }).grads;
   },
 });
 
@@ -68,22 +86,14 @@ tf.registerGradient({
   inputsToSave: ['x', 'mean', 'variance', 'gamma'],
   outputsToSave: [true],
   gradFunc: (dys, saved, attrs) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, mean, variance, gamma, y] = saved as tf.Tensor[];
     const a = attrs as unknown as BnEvalAttrs;
-    const inputs: tf.NamedTensorMap = { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! };
-    if (a.relu) inputs['y'] = y!;
-    const [dx, dgamma, dbeta, dres] = tf.engine().runKernel(BN_EVAL_GRAD, inputs, { ...a }) as tf.Tensor[];
-    // The statistics are inputs too: y depends on them through -gamma*r*(mean) and r = (variance+eps)^-1/2.
-    const gammaR = (): tf.Tensor => tf.mul(gamma!, tf.rsqrt(tf.add(variance!, a.epsilon)));
-    const grads: Record<string, () => tf.Tensor> = {
-      x: () => dx!,
-      gamma: () => dgamma!,
-      beta: () => dbeta!,
-      mean: () => tf.neg(tf.mul(gammaR(), dbeta!)),
-      variance: () => tf.mul(tf.mul(gammaR(), tf.rsqrt(tf.add(variance!, a.epsilon))), tf.mul(dgamma!, -0.5)),
-    };
-    if (dres) grads['residual'] = () => dres;
+    const { grads, dgamma, dbeta } = fusedGrads(BN_EVAL_GRAD, { dys, x: x!, gamma: gamma!, mean: mean!, variance: variance!, y: y!, attrs: a });
+    // The running statistics are inputs too: dmean = -gamma*r*sum(g), dvariance = -gamma*r^2*sum(g*xhat)/2,
+    // r = 1/sqrt(variance + eps).
+    const r = (): tf.Tensor => tf.rsqrt(tf.add(variance!, a.epsilon));
+    grads['mean'] = () => tf.neg(tf.mul(tf.mul(gamma!, r()), dbeta));
+    grads['variance'] = () => tf.mul(tf.mul(gamma!, tf.square(r())), tf.mul(dgamma, -0.5));
     return grads;
   },
 });
