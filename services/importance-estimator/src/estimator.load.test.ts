@@ -47,18 +47,32 @@ test('16 concurrent Estimate (mag_based, ResNet-56 inline): all complete, equal 
     for (const r of results) assert.deepEqual(r.layers, reference.layers, 'same scores as the sequential call');
     return (performance.now() - t0) / 1000;
   };
-  const s1 = await round();
-  const after1 = processMemory(proc.pid);
-  const s2 = await round();
-  const after2 = processMemory(proc.pid);
+  // Two warm-up rounds grow the heaps (wasm memory only grows) to their working size; a leak then
+  // shows as RSS climbing round after round. RSS after a round moves by ±20-35 MiB with allocator
+  // and GC timing, so the slope is taken over four rounds; keeping even one call's request (3.4
+  // MiB of safetensors) per call would add ≥ 54 MiB a round.
+  const WARM_UP = 2;
+  const MEASURED = 4;
+  const seconds: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < WARM_UP + MEASURED; i++) {
+    seconds.push(await round());
+    rss.push(processMemory(proc.pid)?.rss ?? NaN);
+  }
+  const end = processMemory(proc.pid);
   client.close();
-  if (base && after1 && after2) {
-    const growth = (after2.peakRss - base.rss) / MiB;
-    console.log(`estimator RSS: ${(base.rss / MiB).toFixed(0)} MiB before, peak ${(after2.peakRss / MiB).toFixed(0)} MiB (+${growth.toFixed(0)}), ${(after1.rss / MiB).toFixed(0)} → ${(after2.rss / MiB).toFixed(0)} MiB between rounds; rounds ${s1.toFixed(2)} s, ${s2.toFixed(2)} s`);
-    // 16 requests of 3.4 MiB are held at once (received before they queue); computing two at a time
-    // keeps the rest to the parsed model of those two. Unbounded would be 16 parsed models and tensors.
-    assert.ok(growth < 160, `peak RSS grew by ${growth.toFixed(0)} MiB under 16 concurrent calls`);
-    assert.ok((after2.rss - after1.rss) / MiB < 40, 'a second round does not keep memory of the first (no leak per call)');
+  if (base && end && rss.every(Number.isFinite)) {
+    const growth = (end.peakRss - base.rss) / MiB;
+    const perRound = (rss[rss.length - 1]! - rss[WARM_UP - 1]!) / MEASURED / MiB;
+    console.log(
+      `estimator RSS: ${(base.rss / MiB).toFixed(0)} MiB before, peak ${(end.peakRss / MiB).toFixed(0)} MiB (+${growth.toFixed(0)}); ` +
+        `after each round ${rss.map((r) => (r / MiB).toFixed(0)).join(', ')} MiB (${perRound.toFixed(1)} MiB a round after warm-up); ` +
+        `rounds ${seconds.map((t) => t.toFixed(2)).join(', ')} s`,
+    );
+    // 16 requests of 3.4 MiB are held at once (received before they queue) next to the working
+    // set of the two computing; measured +104-176 MiB here. A ceiling against gross regressions.
+    assert.ok(growth < 250, `peak RSS grew by ${growth.toFixed(0)} MiB under 16 concurrent calls`);
+    assert.ok(perRound < 30, `RSS grew ${perRound.toFixed(1)} MiB a round after warm-up: memory kept from call to call`);
   }
 });
 
