@@ -17,7 +17,7 @@ export { NATIVE_KERNELS } from './native-backend.js';
 export { NATIVE_BACKEND, nativeFallbackCounts } from './native-kernel.js';
 export { loadNativeAddon } from './native-addon.js';
 export { fusedSgdStep, type SgdHyper, type SgdSlot } from './native-sgd.js';
-export { updateRunningStatsInPlace, type RunningStatsUpdate } from './running-stats.js';
+export { applyRunningStats, updateRunningStatsInPlace, type RunningStatsUpdate } from './running-stats.js';
 export { SECOND_ORDER_GRADIENTS } from './second-order-gradients.js';
 export { withTwiceDifferentiableOps, inTwiceDifferentiableScope } from './differentiable-scope.js';
 export { Float64Decisions, type Float64DecisionsOptions } from './f64-decisions.js';

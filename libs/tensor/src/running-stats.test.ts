@@ -2,7 +2,7 @@
 // backends that expose their storage (wasm always, native when built).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { tf, updateRunningStatsInPlace } from './index.js';
+import { applyRunningStats, tf, updateRunningStatsInPlace, type RunningStatsUpdate } from './index.js';
 import { nativeSkipReason, seeded, useNativeWithCpuReference, useWasmWithCpuReference } from './test-helpers.js';
 
 const MOMENTUM = 0.1;
@@ -25,8 +25,10 @@ function layers(): { rm: tf.Variable; rv: tf.Variable; mean: tf.Tensor1D; varian
   }));
 }
 
-/** What train-epoch.ts did with tfjs ops (and still does where the in-place path is refused). */
-function withOps(l: ReturnType<typeof layers>[number]): void {
+type Layer = ReturnType<typeof layers>[number];
+
+/** The update as tfjs ops, written out here as the reference. */
+function withOps(l: Layer): void {
   tf.tidy(() => {
     l.rm.assign(tf.add(tf.mul(l.rm, 1 - MOMENTUM), tf.mul(l.mean, MOMENTUM)));
     const unbiased = tf.mul(l.variance, COUNT / (COUNT - 1));
@@ -34,29 +36,34 @@ function withOps(l: ReturnType<typeof layers>[number]): void {
   });
 }
 
-function check(): void {
+const asUpdate = (l: Layer): RunningStatsUpdate => ({ runningMean: l.rm, runningVar: l.rv, mean: l.mean, variance: l.variance, count: COUNT });
+
+/** Three steps of `apply` on one copy of the layers against the reference ops on another, compared bit for bit. */
+function compareWithOps(apply: (updates: RunningStatsUpdate[]) => void): Layer[] {
   const a = layers();
   const b = layers();
   for (let step = 0; step < 3; step++) {
     a.forEach(withOps);
-    const ok = updateRunningStatsInPlace(
-      b.map((l) => ({ runningMean: l.rm, runningVar: l.rv, mean: l.mean, variance: l.variance, count: COUNT })),
-      MOMENTUM,
-    );
-    assert.equal(ok, true);
+    apply(b.map(asUpdate));
   }
   a.forEach((l, i) => {
     assert.deepEqual(b[i]!.rm.dataSync(), l.rm.dataSync(), `running_mean of layer ${i}`);
     assert.deepEqual(b[i]!.rv.dataSync(), l.rv.dataSync(), `running_var of layer ${i}`);
   });
+  tf.dispose(a.flatMap((x) => [x.rm, x.rv, x.mean, x.variance]));
+  return b;
+}
+
+function check(): void {
+  const b = compareWithOps((updates) => assert.equal(updateRunningStatsInPlace(updates, MOMENTUM), true));
   // A running tensor sharing its data (a snapshot's clone) is never written: refused, unchanged.
   const l = b[0]!;
   const shared = l.rm.clone();
   const before = l.rm.dataSync().slice();
-  assert.equal(updateRunningStatsInPlace([{ runningMean: l.rm, runningVar: l.rv, mean: l.mean, variance: l.variance, count: COUNT }], MOMENTUM), false);
+  assert.equal(updateRunningStatsInPlace([asUpdate(l)], MOMENTUM), false);
   assert.deepEqual(l.rm.dataSync(), before);
   assert.deepEqual(shared.dataSync(), before);
-  tf.dispose([shared, ...a.flatMap((x) => [x.rm, x.rv, x.mean, x.variance]), ...b.flatMap((x) => [x.rm, x.rv, x.mean, x.variance])]);
+  tf.dispose([shared, ...b.flatMap((x) => [x.rm, x.rv, x.mean, x.variance])]);
 }
 
 describe('BatchNorm running statistics updated in place equal the tfjs ops bit for bit', () => {
@@ -70,4 +77,12 @@ describe('BatchNorm running statistics updated in place equal the tfjs ops bit f
     await tf.setBackend('native');
     check();
   });
+});
+
+test('applyRunningStats falls back to tfjs ops where the storage is out of reach (cpu), same numbers', async () => {
+  await (nativeSkipReason() ? useWasmWithCpuReference() : useNativeWithCpuReference());
+  await tf.setBackend('cpu');
+  assert.equal(updateRunningStatsInPlace([], MOMENTUM), false, 'cpu exposes no storage');
+  const b = compareWithOps((updates) => applyRunningStats(updates, MOMENTUM));
+  tf.dispose(b.flatMap((x) => [x.rm, x.rv, x.mean, x.variance]));
 });

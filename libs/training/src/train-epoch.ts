@@ -1,5 +1,5 @@
 import { ATTR_BATCH_INDEX, ATTR_DATA_WAIT, ATTR_IMAGES, isSampledBatch, recordSpan, SPAN_TRAIN_BATCH, trainingMetrics } from '@flowprune/telemetry';
-import { tf, updateRunningStatsInPlace } from '@flowprune/tensor';
+import { applyRunningStats, tf } from '@flowprune/tensor';
 import type { Model } from '@flowprune/models';
 import { batchToTensors, type PixelBatch } from './batch.js';
 import { crossEntropy } from './loss.js';
@@ -105,17 +105,8 @@ function updateRunningStats(model: Model, stats: Map<string, { mean: tf.Tensor1D
     runningVar: model.vars.get(`${prefix}.running_var`)!,
     ...s,
   }));
-  const inPlace = updateRunningStatsInPlace(updates, BN_MOMENTUM);
+  applyRunningStats(updates, BN_MOMENTUM);
   for (const [prefix, s] of stats) {
-    const rm = model.vars.get(`${prefix}.running_mean`)!;
-    const rv = model.vars.get(`${prefix}.running_var`)!;
-    if (!inPlace) {
-      tf.tidy(() => {
-        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
-        const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
-        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
-      });
-    }
     const key = `${prefix}.num_batches_tracked`;
     model.numBatchesTracked.set(key, (model.numBatchesTracked.get(key) ?? 0n) + 1n);
     s.mean.dispose();
