@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { RpcError } from './errors.js';
 import { messageBytesFromMb, defaultMaxMessageMb } from './message-limit.js';
-import { checkCount, checkEnum, checkFinite, checkFiniteMap, checkRange, checkText } from './request-checks.js';
+import { checkCount, checkEnum, checkFinite, checkFiniteMap, checkRange, checkText, checkWith } from './request-checks.js';
 
 function invalid(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof RpcError && e.code === status.INVALID_ARGUMENT && re.test(e.message));
@@ -34,6 +34,15 @@ test('counts, floats, enums, text and maps', () => {
   assert.deepEqual(checkFiniteMap('params', { T: 5 }), { T: 5 });
   invalid(() => checkFiniteMap('params', { T: Infinity }), /^params\.T: must be a finite number/);
   invalid(() => checkFiniteMap('params', { '': 1 }), /^params key: is required/);
+});
+
+test("a lib's check as a field check: its message, the field named once", () => {
+  assert.equal(checkWith('model', () => 7), 7);
+  const fail = (message: string) => () => {
+    throw new Error(message);
+  };
+  invalid(() => checkWith('model', fail('model: tensor x holds NaN')), /^model: tensor x holds NaN$/);
+  invalid(() => checkWith('run_id', fail('invalid run id "../x"')), /^run_id: invalid run id "\.\.\/x"$/);
 });
 
 test('--max-message-mb', () => {

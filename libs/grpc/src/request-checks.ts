@@ -54,3 +54,16 @@ export function checkFiniteMap(field: string, map: Record<string, number>, maxEn
   }
   return map;
 }
+
+/**
+ * A check from a logic lib (which throws plain Errors) as a field check: its failure becomes an
+ * INVALID_ARGUMENT naming `field`, without the `field: ` prefix the lib's message may repeat.
+ */
+export function checkWith<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    const message = (e as Error).message;
+    throw invalidArgument(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
+  }
+}

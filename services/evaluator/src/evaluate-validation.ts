@@ -1,6 +1,6 @@
 // EvaluateRequest checked before a model is built: each bad field becomes an INVALID_ARGUMENT naming
 // it. proto3 zeros mean the documented defaults (batch 128, T 5, the test split).
-import { checkCount, checkEnum, checkRange, checkText, invalidArgument } from '@flowprune/grpc';
+import { checkCount, checkEnum, checkRange, checkText, checkWith, invalidArgument } from '@flowprune/grpc';
 import { checkFiniteWeights } from '@flowprune/models';
 import { Split, type EvaluateRequest } from '@flowprune/proto';
 
@@ -19,12 +19,7 @@ export function validateEvaluateRequest(req: EvaluateRequest): EvaluatePlan {
   // NaN is not "unset": only an exact 0 takes the default.
   const temperature = checkRange('temperature', req.temperature === 0 ? 5 : req.temperature, 1e-3, 1e4);
   const split = checkEnum('split', req.split, Split) === Split.SPLIT_TRAIN ? Split.SPLIT_TRAIN : Split.SPLIT_TEST;
-  if (req.model?.safetensors?.length) {
-    try {
-      checkFiniteWeights(req.model.safetensors, 'model');
-    } catch (e) {
-      throw invalidArgument('model', (e as Error).message.replace(/^model: /, ''));
-    }
-  }
+  const inline = req.model?.safetensors;
+  if (inline?.length) checkWith('model', () => checkFiniteWeights(inline, 'model'));
   return { dataset, split, batchSize, temperature, maxSamples: req.maxSamples };
 }

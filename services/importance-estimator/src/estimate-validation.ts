@@ -1,7 +1,7 @@
 // EstimateRequest checks that need no model or data: each bad field becomes an INVALID_ARGUMENT
 // naming it. The measure's own parameter ranges and the batches' contents are checked by
 // libs/importance (resolveParams, checkBatches) once the measure and model are known.
-import { checkFiniteMap, checkText, invalidArgument } from '@flowprune/grpc';
+import { checkFiniteMap, checkText, checkWith, invalidArgument } from '@flowprune/grpc';
 import { checkFiniteWeights } from '@flowprune/models';
 import type { EstimateRequest, ModelRef } from '@flowprune/proto';
 
@@ -10,13 +10,8 @@ export const MAX_INLINE_BATCHES = 1024;
 
 /** Inline weights must be finite (a reference to the store is read and trusted later). */
 export function checkInlineModel(field: string, ref: ModelRef | undefined): void {
-  if (!ref?.safetensors?.length) return;
-  try {
-    checkFiniteWeights(ref.safetensors, field);
-  } catch (e) {
-    const message = (e as Error).message;
-    throw invalidArgument(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
-  }
+  const bytes = ref?.safetensors;
+  if (bytes?.length) checkWith(field, () => checkFiniteWeights(bytes, field));
 }
 
 export function validateEstimateRequest(req: EstimateRequest, offers: readonly string[]): void {

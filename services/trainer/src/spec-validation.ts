@@ -1,7 +1,7 @@
 // StartRun and run-id checks made before the trainer asks anyone anything or records anything: a
 // bad request creates no run. These bound what resolveRunConfig (libs/training) leaves open on the
 // wire: NaN/±Inf floats, absurd counts and lengths, non-finite inline weights.
-import { checkCount, checkFiniteMap, checkRange, checkText, invalidArgument } from '@flowprune/grpc';
+import { checkCount, checkFiniteMap, checkRange, checkText, checkWith, invalidArgument } from '@flowprune/grpc';
 import { checkFiniteWeights } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import { validateRunId } from '@flowprune/store';
@@ -43,23 +43,13 @@ export function validateRunSpec(spec: RunSpec | undefined): RunSpec {
   checkCount('spec.eval_batch_size', spec.evalBatchSize, 0, 4096, '0 means 128');
   checkCount('spec.track_batches', spec.trackBatches, 0, 100_000, '0 means 20');
   const inline = spec.pretrained?.safetensors;
-  if (inline?.length) {
-    try {
-      checkFiniteWeights(inline, 'spec.pretrained');
-    } catch (e) {
-      throw invalidArgument('spec.pretrained', (e as Error).message.replace(/^spec\.pretrained: /, ''));
-    }
-  }
+  if (inline?.length) checkWith('spec.pretrained', () => checkFiniteWeights(inline, 'spec.pretrained'));
   return spec;
 }
 
 /** A run id as the store makes them; anything else (paths, huge strings) is refused naming run_id. */
 export function checkRunId(id: string): string {
   if (!id) throw invalidArgument('run_id', 'is required');
-  try {
-    validateRunId(id);
-  } catch (e) {
-    throw invalidArgument('run_id', (e as Error).message);
-  }
+  checkWith('run_id', () => validateRunId(id));
   return id;
 }
