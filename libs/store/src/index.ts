@@ -21,4 +21,5 @@ export {
   validateRound,
 } from './record.js';
 export { MongoRunStore, createMongoRunStore, type MongoRunStoreOptions } from './mongo-run-store.js';
-export { openRunStore } from './open-store.js';
+export { isMongoUri, openRunStore } from './open-store.js';
+export { runStoreOption } from './store-option.js';

@@ -1,20 +1,17 @@
 // flowprune-importance-estimator: the paper's filter-importance measures as a service.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
-import { Command, Option } from 'commander';
-import { redactUri } from '@flowprune/common';
+import { Command } from 'commander';
 import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, ImportanceEstimatorServiceService } from '@flowprune/proto';
-import { openRunStore } from '@flowprune/store';
+import { openRunStore, runStoreOption } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { DEFAULT_ESTIMATE_LIMITS, makeEstimatorService } from './estimator-service.js';
 
-const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? process.env.FLOWPRUNE_RUNS_DIR ?? 'runs';
 const program = new Command('flowprune-importance-estimator')
   .description('Computes filter-importance measures over gRPC (flowprune.v1.ImportanceEstimatorService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_ESTIMATOR_ADDRESS ?? '127.0.0.1:50053')
-  // The default may be a URI with a password (FLOWPRUNE_STORE): --help shows it masked.
-  .addOption(new Option('--store <dir|mongodb-uri>', 'run store to read checkpoints from: a directory (embedded) or a mongodb:// URI').default(DEFAULT_STORE, JSON.stringify(redactUri(DEFAULT_STORE))))
+  .addOption(runStoreOption('run store to read checkpoints from: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? process.env.FLOWPRUNE_RUNS_DIR ?? 'runs'))
   .option(
     '--data-loader <host:port>',
     'data-loader for requests that name a dataset (inline batches need none)',

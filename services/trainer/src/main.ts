@@ -1,7 +1,6 @@
 // flowprune-trainer: owns runs — training, prune rounds through the estimators, fine-tuning.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
-import { Command, Option } from 'commander';
-import { redactUri } from '@flowprune/common';
+import { Command } from 'commander';
 import {
   addDependencyTimeoutOption,
   addMessageLimitOption,
@@ -16,14 +15,13 @@ import {
   type TlsFlags,
 } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
-import { openRunStore } from '@flowprune/store';
+import { openRunStore, runStoreOption } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { EstimatorRegistry } from './estimator-registry.js';
 import { RunManager } from './run-manager.js';
 import { makeTrainerService } from './trainer-service.js';
 
-const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? 'runs';
 const program = new Command('flowprune-trainer')
   .description('Runs the prune-while-training pipeline over gRPC (flowprune.v1.TrainerService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_TRAINER_ADDRESS ?? '127.0.0.1:50052')
@@ -34,8 +32,7 @@ const program = new Command('flowprune-trainer')
     'importance-estimator addresses, in priority order (measures are resolved by ListMeasures)',
     (process.env.FLOWPRUNE_ESTIMATORS ?? '127.0.0.1:50053').split(','),
   )
-  // The default may be a URI with a password (FLOWPRUNE_STORE): --help shows it masked.
-  .addOption(new Option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI').default(DEFAULT_STORE, JSON.stringify(redactUri(DEFAULT_STORE))));
+  .addOption(runStoreOption('run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs'));
 const opts = addDependencyTimeoutOption(addMessageLimitOption(addTlsOptions(program)))
   .parse()
   .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags & MessageLimitFlags & DependencyTimeoutFlags>();

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { loadTls, makeTestPki, opensslMissing, RpcError, startServer, unary, type StartedServer, type TestPki } from '@flowprune/grpc';
 import { TrainerServiceService } from '@flowprune/proto';
+import { SERVICE_ENTRIES } from './paths.js';
 
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const PASSWORD = 'Cli-S3cret-PW';
@@ -34,6 +35,18 @@ test('a store password stays out of the CLI output: errors and --help', async ()
   const help = await cli(['runs', 'ls', '--help'], { FLOWPRUNE_STORE: uri });
   assert.match(help.stdout.replace(/\s+/g, ' '), /default: "mongodb:\/\/alice:\*\*\*@127\.0\.0\.1:9/);
   for (const r of [ls, help]) assert.ok(!`${r.stdout}${r.stderr}`.includes(PASSWORD), `${r.stdout}${r.stderr}`);
+});
+
+test("the services' --help masks a store password in the default from FLOWPRUNE_STORE", async () => {
+  const uri = `mongodb://alice:${PASSWORD}@127.0.0.1:9/flowprune`;
+  for (const name of ['trainer', 'evaluator', 'importance-estimator'] as const) {
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', SERVICE_ENTRIES[name], '--help'], {
+      env: { ...process.env, OTEL_SDK_DISABLED: 'true', FLOWPRUNE_STORE: uri },
+      timeout: 60_000,
+    });
+    assert.match(r.stdout.replace(/\s+/g, ' '), /--store <dir\|mongodb-uri>.*default: "mongodb:\/\/alice:\*\*\*@127\.0\.0\.1:9/, name);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(PASSWORD), `${name}: ${r.stdout}${r.stderr}`);
+  }
 });
 
 describe('flowprune --tls-* against a TLS trainer', { skip: opensslMissing() }, () => {

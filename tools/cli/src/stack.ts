@@ -1,6 +1,7 @@
 // Starts the four services as child processes on free localhost ports, wired to each other.
 import { resolve } from 'node:path';
 import { launchService, type LaunchedService } from '@flowprune/grpc';
+import { isMongoUri } from '@flowprune/store';
 import { SERVICE_ENTRIES } from './paths.js';
 
 export interface Stack {
@@ -25,7 +26,7 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const started: LaunchedService[] = [];
   // Every service files its spans beside the run store's records (the data-loader has no --store).
-  const isUri = /^mongodb(\+srv)?:\/\//.test(opts.storeDir);
+  const isUri = isMongoUri(opts.storeDir);
   const traceDir = isUri ? {} : { FLOWPRUNE_TRACE_DIR: process.env.FLOWPRUNE_TRACE_DIR ?? resolve(opts.storeDir) };
   // A store URI may hold a password: it goes to the children in their environment, not on their
   // command lines (which `ps` shows to every user of the machine).
