@@ -17,12 +17,16 @@ export interface RpcDefaults {
 
 export const DEPENDENCY_TIMEOUT_ENV = 'FLOWPRUNE_DEPENDENCY_TIMEOUT_S';
 
+/** A positive number of seconds, in ms; `what` (a variable or flag) names it in the error. */
+function positiveSecondsMs(what: string, raw: string): number {
+  const v = Number(raw);
+  if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${what} must be a positive number of seconds, got "${raw}"`);
+  return v * 1000;
+}
+
 const seconds = (name: string, fallback: number): number => {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback * 1000;
-  const v = Number(raw);
-  if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
-  return v * 1000;
+  return raw === undefined || raw === '' ? fallback * 1000 : positiveSecondsMs(name, raw);
 };
 
 function fromEnv(): RpcDefaults {
@@ -74,7 +78,5 @@ export function addDependencyTimeoutOption<C extends Command>(cmd: C): C {
 
 /** Applies --dependency-timeout to this process's defaults. */
 export function applyDependencyTimeout(flags: DependencyTimeoutFlags): void {
-  const s = Number(flags.dependencyTimeout);
-  if (!(s > 0) || !Number.isFinite(s)) throw new Error(`--dependency-timeout must be a positive number of seconds, got "${flags.dependencyTimeout}"`);
-  configureRpcDefaults({ dependencyTimeoutMs: s * 1000 });
+  configureRpcDefaults({ dependencyTimeoutMs: positiveSecondsMs('--dependency-timeout', flags.dependencyTimeout) });
 }
