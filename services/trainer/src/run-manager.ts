@@ -34,6 +34,9 @@ interface ActiveRun {
   trace: Context;
 }
 
+/** The run has published its last event (finished or failed) in this trainer. */
+const hasEnded = (run: ActiveRun): boolean => run.history.some((e) => isTerminal(e.body));
+
 export class RunManager {
   private readonly runs = new Map<string, ActiveRun>();
 
@@ -72,7 +75,7 @@ export class RunManager {
    */
   async resume(id: string): Promise<{ nextEpoch: number; totalEpochs: number }> {
     const active = this.runs.get(id);
-    if (active && !active.history.some((e) => isTerminal(e.body))) throw failedPrecondition(`run ${id} is running on this trainer; watch it instead`);
+    if (active && !hasEnded(active)) throw failedPrecondition(`run ${id} is running on this trainer; watch it instead`);
     const record = await this.deps.store.getRun(id);
     if (!record) throw notFound(`run ${id} does not exist`);
     if (record.status === 'completed') throw failedPrecondition(`run ${id} has already completed; see \`flowprune runs show ${id}\``);
@@ -234,7 +237,7 @@ export class RunManager {
   cancel(id: string): string {
     const run = this.runs.get(id);
     if (!run) throw notFound(`run ${id} is not active on this trainer`);
-    if (run.history.some((e) => isTerminal(e.body))) throw failedPrecondition(`run ${id} has already ended`);
+    if (hasEnded(run)) throw failedPrecondition(`run ${id} has already ended`);
     run.cancelled = true;
     return 'cancelling';
   }
@@ -244,7 +247,7 @@ export class RunManager {
    * epoch snapshot stays committed) and waits for them; `flowprune resume` continues them.
    */
   async drain(graceMs = rpcDefaults().drainGraceMs): Promise<void> {
-    const active = [...this.runs.values()].filter((r) => !r.history.some((e) => isTerminal(e.body)));
+    const active = [...this.runs.values()].filter((r) => !hasEnded(r));
     for (const r of active) {
       r.interrupted = true;
       r.cancelled = true;
@@ -258,7 +261,7 @@ export class RunManager {
     clearTimeout(timer);
     if (stopped) return;
     for (const r of active)
-      if (!r.history.some((e) => isTerminal(e.body))) {
+      if (!hasEnded(r)) {
         const { status, message } = this.failureOf(r, new RunCancelled());
         await this.deps.store.updateRun(r.id, { status, error: { message } }).catch(() => undefined);
         this.publish(r, { kind: 'failed', message });
