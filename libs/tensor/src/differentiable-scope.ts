@@ -3,21 +3,16 @@
 // backward pass. Outside it the fast hand-written gradients are used (they are first-order only:
 // e.g. the eval-mode BatchNorm gradient calls FusedBatchNorm without a scale, which tfjs-core's
 // FusedBatchNorm gradient cannot save for a second pass).
-let depth = 0;
+import { SyncScope } from './sync-scope.js';
+
+const scope = new SyncScope('withTwiceDifferentiableOps');
 
 /** True while inside withTwiceDifferentiableOps. */
 export function inTwiceDifferentiableScope(): boolean {
-  return depth > 0;
+  return scope.active;
 }
 
 /** Runs fn (synchronously) with twice-differentiable op variants. */
 export function withTwiceDifferentiableOps<T>(fn: () => T): T {
-  depth++;
-  try {
-    const out = fn();
-    if (out instanceof Promise) throw new Error('withTwiceDifferentiableOps: fn must be synchronous');
-    return out;
-  } finally {
-    depth--;
-  }
+  return scope.run(fn);
 }
