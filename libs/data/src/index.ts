@@ -101,3 +101,27 @@ export {
   type DatasetEntry,
 } from './registry.js';
 export { checkFilesInsideRoot, OutsideRootError, RootGuard } from './root-guard.js';
+export {
+  decodeIdxImages,
+  decodeIdxLabels,
+  encodeIdxImages,
+  encodeIdxLabels,
+  hasIdxFiles,
+  IDX_CLASS_FILE,
+  IDX_FILES,
+  IDX_IMAGE_BYTES,
+  IDX_LAYOUT,
+  IDX_PAD,
+  IDX_SIDE,
+  IDX_VARIANT_NAMES,
+  IDX_VARIANTS,
+  idxConversion,
+  idxVariantOf,
+  readIdxDirectory,
+  readIdxSplit,
+  writeIdxDirectory,
+  type IdxSplitInput,
+  type IdxVariant,
+  type IdxVariantInfo,
+} from './idx.js';
+export { IDX_SOURCES, IDX_SYSTEM_DIRS, type IdxSource } from './idx-sources.js';
