@@ -53,7 +53,7 @@ export { encodeImage, writeImageFolder, type ImageFileFormat, type WriteImageFol
 export { CIFAR_ARCHIVES, type CifarArchive, type CifarArchiveFormat } from './cifar-sources.js';
 export { download, DownloadError, md5File, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export { installArchive, removeStaleTemps, type InstallArchiveOptions } from './archive.js';
-export { fetchCifar, type FetchCifarOptions, type FetchCifarResult } from './fetch-dataset.js';
+export { fetchCifar, fetchIdx, type FetchCifarOptions, type FetchResult, type FetchIdxOptions } from './fetch-dataset.js';
 export { checkFilesPresent, type ExpectedFiles } from './dataset-files.js';
 export { classCounts, DATASET_FORMATS, type DatasetFormat, type LabelledImages, type LoadedDataset } from './dataset.js';
 export {
