@@ -70,15 +70,14 @@ export function ensureSyntheticDataset(o: Pick<DemoOptions, 'dataDir' | 'trainPe
   return dir;
 }
 
-interface DemoData {
+export interface DemoData {
   name: string;
   root: string;
   preset: DemoPreset;
 }
 
 /** The dataset the demo trains on, with one line on stderr saying which and why. */
-function demoData(o: DemoOptions): DemoData {
-  const fashion = IDX_SYSTEM_DIRS['fashion-mnist'];
+export function demoData(o: DemoOptions, fashion: string | undefined = IDX_SYSTEM_DIRS['fashion-mnist']): DemoData {
   const installed = fashion !== undefined && hasIdxFiles(fashion);
   if (o.dataset === 'fashion-mnist' && !installed) throw new Error(`--dataset fashion-mnist: ${fashion} has no Fashion-MNIST files; install the Debian package dataset-fashion-mnist`);
   if (fashion !== undefined && installed && o.dataset !== 'synthetic') {

@@ -5,7 +5,8 @@ import { DEMO_DATASETS, DEMO_DEFAULTS, DEMO_PRESETS, runDemo, type DemoOptions }
 const fm = DEMO_PRESETS['fashion-mnist'];
 const syn = DEMO_PRESETS.synthetic;
 /** Help text for an option whose default depends on the dataset. */
-const both = (what: string, key: keyof typeof fm): string => `${what} (default: ${String(fm[key])} on Fashion-MNIST, ${String(syn[key])} on synthetic data)`;
+const shown = (v: string | number | boolean): string => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v));
+const both = (what: string, key: keyof typeof fm): string => `${what} (default: ${shown(fm[key])} on Fashion-MNIST, ${shown(syn[key])} on synthetic data)`;
 
 export function registerDemo(program: Command): void {
   program
