@@ -9,6 +9,7 @@ import { DataError } from './errors.js';
 import { IDX_SYSTEM_DIRS } from './idx-sources.js';
 import { encodeIdxImages, encodeIdxLabels, IDX_CLASS_FILE, IDX_IMAGE_BYTES, IDX_LAYOUT, IDX_VARIANTS, idxVariantOf, readIdxDirectory, writeIdxDirectory } from './idx.js';
 import { detectFormat, loadDataset } from './registry.js';
+import { OutsideRootError } from './root-guard.js';
 import { tempDir } from './test-helpers.js';
 
 const root = tempDir();
@@ -99,6 +100,16 @@ describe('idx reader (files written in the idx format)', () => {
     symlinkSync(target, link);
     assert.deepEqual(loadDataset(link, detectFormat(link)).classNames, IDX_VARIANTS['fashion-mnist'].classNames);
     assert.equal(idxVariantOf(join(root, 'nothing-here')), undefined);
+  });
+
+  it('a file that links out of the root is refused (a link to the root itself is fine)', () => {
+    const dir = idxDir('linked-out');
+    const outside = join(root, 'outside-labels.gz');
+    const file = join(dir, `${IDX_LAYOUT.test.labels}.gz`);
+    writeFileSync(outside, readFileSync(file));
+    rmSync(file);
+    symlinkSync(outside, file);
+    assert.throws(() => loadDataset(dir, detectFormat(dir)), (e: unknown) => e instanceof OutsideRootError && e.file === file);
   });
 
   it('wrong magic number: names the file and offset 0, and spots swapped files', () => {
