@@ -169,7 +169,7 @@ describe('idx reader (files written in the idx format)', () => {
     assert.throws(
       () => loadDataset(dir, detectFormat(dir)),
       (e: DataError) =>
-        e.field === 'missing' && /^Fashion-MNIST directory .* is missing t10k-labels-idx1-ubyte\.gz; expected files: train-images-idx3-ubyte\.gz/.test(e.message),
+        e.field === 'missing' && /^Fashion-MNIST directory .* is missing t10k-labels-idx1-ubyte\.gz; expected files: train-images-idx3-ubyte\.gz.*Get them with flowprune data fetch fashion-mnist --dir/.test(e.message),
     );
   });
 });

@@ -256,11 +256,13 @@ export function idxConversion(variant: IdxVariant | undefined): string {
 /** Reads a whole idx folder: both splits, class names, and which dataset it is when recognisable. */
 export function readIdxDirectory(dir: string): LoadedDataset & { variant?: IdxVariant } {
   const named = idxVariantOf(dir);
+  const folder = IDX_VARIANTS[named ?? 'fashion-mnist'].folder;
   checkFilesPresent(dir, {
     name: named ? IDX_VARIANTS[named].displayName : 'idx (MNIST-family)',
     version: 'idx',
     files: IDX_FILES.map((f) => (existsSync(join(dir, f)) ? f : `${f}.gz`)),
-    archiveFolder: named ? IDX_VARIANTS[named].folder : 'fashion-mnist',
+    archiveFolder: folder,
+    howToGet: ` Get them with flowprune data fetch ${folder} --dir <parent folder> (or --from an installed copy); each may be raw or .gz.`,
   });
   const { names, variant } = idxClassNames(dir);
   const split = (s: 'train' | 'test'): LabelledImages =>
