@@ -13,6 +13,8 @@ export interface ExpectedFiles {
   files: readonly string[];
   /** Folder the official archive extracts to; used for a hint when its parent is given. */
   archiveFolder: string;
+  /** How to get the files, when not by extracting an archive. */
+  howToGet?: string;
 }
 
 export function checkFilesPresent(dir: string, expected: ExpectedFiles): void {
@@ -22,8 +24,9 @@ export function checkFilesPresent(dir: string, expected: ExpectedFiles): void {
   const nested = join(dir, expected.archiveFolder);
   const hint = existsSync(nested)
     ? ` It contains ${expected.archiveFolder}/ — point at ${nested} instead.`
-    : ` Download the ${expected.version} version of ${expected.name} (flowprune data fetch) and extract it ` +
-      `(it unpacks to ${expected.archiveFolder}/), or generate synthetic data into this folder.`;
+    : (expected.howToGet ??
+      ` Download the ${expected.version} version of ${expected.name} (flowprune data fetch) and extract it ` +
+        `(it unpacks to ${expected.archiveFolder}/), or generate synthetic data into this folder.`);
   const what = dirOk ? `is missing ${missing.join(', ')}` : 'does not exist or is not a directory';
   throw new DataError(`${expected.name} directory ${dir} ${what}; expected files: ${expected.files.join(', ')}.${hint}`, {
     file: dirOk ? join(dir, missing[0]) : dir,
