@@ -36,7 +36,7 @@ after(async () => {
   assert.deepEqual(codes, [0, 0]);
 });
 
-const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, ...over });
+const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
 
 /** The fixtures README's metric. */
 function rel(a: number[][], e: number[][]): number {

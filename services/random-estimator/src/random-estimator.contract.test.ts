@@ -29,7 +29,7 @@ after(async () => {
   assert.equal(await svc?.stop(), 0);
 });
 
-const req = (over: Partial<EstimateRequest> = {}): EstimateRequest => ({ model: { safetensors: checkpoint }, measure: 'random', params: {}, batches: [], seed: 0, epoch: 0, ...over });
+const req = (over: Partial<EstimateRequest> = {}): EstimateRequest => ({ model: { safetensors: checkpoint }, measure: 'random', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
 
 test('ListMeasures offers `random` with its seed parameter', async () => {
   const res = await call(client, client.listMeasures, {});

@@ -2,8 +2,9 @@
 // configured with several estimators resolves that name here (ListMeasures) and prunes by it.
 import { checkFiniteMap, checkText, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
 import { MeasureError, resolveParams, type MeasureInfo } from '@flowprune/importance';
+import { networkOf } from '@flowprune/models';
 import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServer, ListMeasuresRequest, ListMeasuresResponse } from '@flowprune/proto';
-import { networkOf } from './network-of.js';
+
 import { randomScores } from './random-scores.js';
 
 export const RANDOM_ESTIMATOR_NAME = 'flowprune-random';

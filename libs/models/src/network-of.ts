@@ -1,6 +1,9 @@
 // The filter layers of a checkpoint without loading its weights onto a compute backend: the
 // network comes from the safetensors metadata, and every tensor must fit it.
-import { buildNetwork, checkFiniteWeights, parseArch, parseSafeTensors, type ArchConfig, type Network } from '@flowprune/models';
+import { buildNetwork, parseArch } from './arch/index.js';
+import type { ArchConfig, FilterLayer, Network } from './arch/types.js';
+import { checkFiniteWeights } from './finite-weights.js';
+import { parseSafeTensors } from './safetensors.js';
 
 export class CheckpointError extends Error {
   readonly kind = 'invalid-argument';
@@ -28,4 +31,20 @@ export function networkOf(bytes: Uint8Array, source = 'model'): Network {
       throw new CheckpointError(`${source}: ${spec.name} has shape [${t.shape}] but ${net.arch} with this config needs [${spec.shape}]`);
   }
   return net;
+}
+
+/** One prunable filter layer as an estimator is told about it (the Estimate request's manifest). */
+export interface PrunableLayerInfo {
+  /** state_dict name of the conv weight: the key an estimator's answer is matched by. */
+  conv: string;
+  /** state_dict prefix of its BatchNorm; empty when it has none. */
+  batchNorm: string;
+  outChannels: number;
+  /** One filter per input channel (groups = in channels > 1). */
+  depthwise: boolean;
+}
+
+/** The layer manifest of a network, derived from its filter layers (in their order). */
+export function prunableLayers(layers: readonly FilterLayer[]): PrunableLayerInfo[] {
+  return layers.map((l) => ({ conv: l.conv, batchNorm: l.bn, outChannels: l.outChannels, depthwise: l.groups > 1 && l.groups === l.inChannels }));
 }
