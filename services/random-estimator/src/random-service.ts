@@ -1,6 +1,6 @@
 // A second, independent ImportanceEstimatorService: it offers the measure `random`, so a trainer
 // configured with several estimators resolves that name here (ListMeasures) and prunes by it.
-import { checkFiniteMap, checkText, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
+import { checkFiniteMap, checkText, failedPrecondition, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
 import { MeasureError, resolveParams, type MeasureInfo } from '@flowprune/importance';
 import { networkOf } from '@flowprune/models';
 import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServer, ListMeasuresRequest, ListMeasuresResponse } from '@flowprune/proto';
@@ -17,7 +17,14 @@ export const RANDOM_MEASURE: MeasureInfo = {
   parameters: [{ name: 'seed', description: 'seed of the scores', defaultValue: 0, min: 0, max: 4294967295, integer: true }],
 };
 
-export function makeRandomEstimatorService(deps: { store: CheckpointReader }): ImportanceEstimatorServiceServer {
+/** Without a run store, a CheckpointRef cannot be read: the caller must send the bytes. */
+const NO_STORE: CheckpointReader = {
+  getCheckpoint: () => Promise.reject(failedPrecondition('model.checkpoint: this estimator was started without --store; send the model as safetensors bytes')),
+};
+
+/** `store` only serves CheckpointRefs; models sent as bytes (what trainers do) need none. */
+export function makeRandomEstimatorService(deps: { store?: CheckpointReader }): ImportanceEstimatorServiceServer {
+  const store = deps.store ?? NO_STORE;
   return {
     listMeasures: unary<ListMeasuresRequest, ListMeasuresResponse>(async () => ({
       estimator: RANDOM_ESTIMATOR_NAME,
@@ -42,7 +49,7 @@ export function makeRandomEstimatorService(deps: { store: CheckpointReader }): I
       } catch (e) {
         throw invalidArgument('params', (e as MeasureError).message);
       }
-      const net = networkOf(await modelRefBytes(req.model, deps.store, 'model'));
+      const net = networkOf(await modelRefBytes(req.model, store, 'model'));
       const scores = randomScores(
         net.filterLayers.map((l) => l.outChannels),
         seed,
