@@ -48,3 +48,20 @@ export interface PrunableLayerInfo {
 export function prunableLayers(layers: readonly FilterLayer[]): PrunableLayerInfo[] {
   return layers.map((l) => ({ conv: l.conv, batchNorm: l.bn, outChannels: l.outChannels, depthwise: l.groups > 1 && l.groups === l.inChannels }));
 }
+
+/**
+ * Positions (in the network's filter-layer order) of the layers a request's manifest names, in
+ * manifest order; every layer when the manifest is empty (callers from before the manifest).
+ * Throws naming the first entry that does not fit the model.
+ */
+export function manifestPositions(net: Network, manifest: readonly PrunableLayerInfo[]): number[] {
+  if (manifest.length === 0) return net.filterLayers.map((_, i) => i);
+  const position = new Map(net.filterLayers.map((l, i) => [l.conv, i]));
+  return manifest.map((m) => {
+    const i = position.get(m.conv);
+    if (i === undefined) throw new CheckpointError(`"${m.conv}" is not a filter layer of this ${net.arch} model`);
+    const width = net.filterLayers[i].outChannels;
+    if (width !== m.outChannels) throw new CheckpointError(`"${m.conv}" has ${width} output channels in the model, the manifest says ${m.outChannels}`);
+    return i;
+  });
+}

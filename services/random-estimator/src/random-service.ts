@@ -2,7 +2,7 @@
 // configured with several estimators resolves that name here (ListMeasures) and prunes by it.
 import { checkFiniteMap, checkText, failedPrecondition, invalidArgument, modelRefBytes, unary, type CheckpointReader } from '@flowprune/grpc';
 import { MeasureError, resolveParams, type MeasureInfo } from '@flowprune/importance';
-import { networkOf } from '@flowprune/models';
+import { CheckpointError, manifestPositions, networkOf, type Network } from '@flowprune/models';
 import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServer, ListMeasuresRequest, ListMeasuresResponse } from '@flowprune/proto';
 
 import { randomScores } from './random-scores.js';
@@ -50,17 +50,27 @@ export function makeRandomEstimatorService(deps: { store?: CheckpointReader }): 
         throw invalidArgument('params', (e as MeasureError).message);
       }
       const net = networkOf(await modelRefBytes(req.model, store, 'model'));
+      const wanted = layersOfManifest(net, req);
       const scores = randomScores(
         net.filterLayers.map((l) => l.outChannels),
         seed,
       );
       return {
         measure: RANDOM_MEASURE.name,
-        layers: scores.map((values, layer) => ({ layer, conv: net.filterLayers[layer].conv, values })),
+        layers: wanted.map((layer) => ({ layer, conv: net.filterLayers[layer].conv, values: scores[layer] })),
         samplesUsed: 0,
         seconds: (performance.now() - start) / 1000,
         backend: 'host',
       };
     }),
   };
+}
+
+/** The manifest's layers (one answer each, keyed by conv); a manifest that does not fit the model is the caller's error. */
+function layersOfManifest(net: Network, req: EstimateRequest): number[] {
+  try {
+    return manifestPositions(net, req.layers);
+  } catch (e) {
+    throw e instanceof CheckpointError ? invalidArgument('layers', e.message) : e;
+  }
 }
