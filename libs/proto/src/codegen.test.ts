@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 
+// @ts-expect-error: a plain .mjs script without types; TEMPLATES lists each template's output folder.
+import { TEMPLATES } from '../../../tools/scripts/codegen.mjs';
+
 const root = join(import.meta.dirname, '../../..');
-const committed = join(root, 'libs/proto/src/gen');
+const outputs = (TEMPLATES as { out: string }[]).map((t) => t.out);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -15,15 +18,18 @@ function files(dir: string): string[] {
   });
 }
 
-test('generated code is up to date with proto/ (run `npx nx run proto:codegen`)', () => {
+test('generated code is up to date with proto/ and proto-vendor/ (run `npx nx run proto:codegen`)', () => {
   const base = mkdtempSync(join(tmpdir(), 'flowprune-codegen-'));
   const res = spawnSync(process.execPath, [join(root, 'tools/scripts/codegen.mjs'), '--base', base], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
-  const fresh = join(base, 'libs/proto/src/gen');
-  const names = (d: string) => files(d).map((f) => relative(d, f)).sort();
-  assert.deepEqual(names(committed), names(fresh), 'generated file set differs');
-  for (const name of names(fresh)) {
-    assert.equal(readFileSync(join(committed, name), 'utf8'), readFileSync(join(fresh, name), 'utf8'), `${name} is stale`);
+  for (const out of outputs) {
+    const committed = join(root, out);
+    const fresh = join(base, out);
+    const names = (d: string) => files(d).map((f) => relative(d, f)).sort();
+    assert.deepEqual(names(committed), names(fresh), `${out}: generated file set differs`);
+    for (const name of names(fresh)) {
+      assert.equal(readFileSync(join(committed, name), 'utf8'), readFileSync(join(fresh, name), 'utf8'), `${out}/${name} is stale`);
+    }
   }
 });
 
