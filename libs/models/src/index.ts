@@ -9,3 +9,5 @@ export * from './model.js';
 export * from './safetensors.js';
 export { BN_EPS } from './layers.js';
 export * from './finite-weights.js';
+export * from './graph/index.js';
+export { vggGraph, CIFAR_INPUT } from './arch/vgg.js';

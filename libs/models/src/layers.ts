@@ -1,7 +1,8 @@
 import { batchNorm2d, batchNorm2dTrain, tf, type BatchNormPost } from '@flowprune/tensor';
 import type { ForwardContext, ParamReader } from './arch/types.js';
+import { BN_EPS } from './graph/builder.js';
 
-export const BN_EPS = 1e-5;
+export { BN_EPS };
 
 /** PyTorch-style conv: symmetric zero padding (tfjs 'same' pads bottom/right only at stride 2). */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, stride: number, pad: number): tf.Tensor4D {

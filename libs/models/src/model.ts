@@ -50,7 +50,7 @@ export class Model {
         fanIn = spec.shape.slice(1).reduce((a, b) => a * b, 1);
         const bound = 1 / Math.sqrt(fanIn);
         for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
-      } else if (spec.kind === 'linear_bias') {
+      } else if (spec.kind === 'linear_bias' || spec.kind === 'conv_bias') {
         const bound = 1 / Math.sqrt(fanIn);
         for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
       } else if (spec.kind === 'bn_weight' || spec.kind === 'bn_running_var') data.fill(1);

@@ -16,6 +16,7 @@ export type ArchConfig = VggConfig | ResNetConfig | MobileNetConfig;
 
 export type ParamKind =
   | 'conv'
+  | 'conv_bias'
   | 'linear_weight'
   | 'linear_bias'
   | 'bn_weight'
@@ -34,7 +35,7 @@ export interface ParamSpec {
 }
 
 export const isTrainable = (k: ParamKind): boolean =>
-  k === 'conv' || k === 'linear_weight' || k === 'linear_bias' || k === 'bn_weight' || k === 'bn_bias';
+  k === 'conv' || k === 'conv_bias' || k === 'linear_weight' || k === 'linear_bias' || k === 'bn_weight' || k === 'bn_bias';
 
 /** A conv together with the BatchNorm after it: the unit importance is measured and pruned on. */
 export interface FilterLayer {

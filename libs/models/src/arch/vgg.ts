@@ -2,8 +2,36 @@ import { tf } from '@flowprune/tensor';
 import { batchNorm, conv2d, linear } from '../layers.js';
 import { NetBuilder } from './builder.js';
 import type { ForwardContext, Network, ParamReader, VggConfig } from './types.js';
+import { GraphBuilder } from '../graph/builder.js';
+import type { Graph, GraphInput } from '../graph/types.js';
+
+/** CIFAR's 3×32×32 images, the input every built-in architecture was written for. */
+export const CIFAR_INPUT: GraphInput = { name: 'input', channels: 3, height: 32, width: 32 };
 
 export const VGG13_CONFIG: VggConfig = [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'];
+
+/**
+ * The paper's VGG as a graph: `features` is Conv3x3(no bias) → ReLU → BatchNorm per width (BN after
+ * the ReLU), a 2x2 max-pool per 'M', then `classifier` = Linear(last width, classes) on the flattened map.
+ */
+export function vggGraph(config: VggConfig, numClasses: number, input: GraphInput = CIFAR_INPUT): Graph {
+  const g = new GraphBuilder(input);
+  let x = input.name;
+  let idx = 0;
+  for (const v of config) {
+    if (v === 'M') {
+      x = g.pool('maxpool', x, { kernel: 2, stride: 2 });
+      idx += 1;
+      continue;
+    }
+    x = g.conv(`features.${idx}`, x, v, { kernel: 3, padding: 1 });
+    x = g.relu(x);
+    x = g.bn(`features.${idx + 2}`, x);
+    idx += 3;
+  }
+  x = g.flatten(x);
+  return g.finish(g.linear('classifier', x, numClasses));
+}
 
 /**
  * The paper's VGG: `features` is Conv3x3(no bias) → ReLU → BatchNorm per width (BN after the ReLU),
