@@ -10,7 +10,7 @@ import {
   ValueInfoProto,
 } from './gen/onnx/onnx.js';
 
-export { ModelProto, TensorProto, TensorProto_DataType, type GraphProto, type NodeProto } from './gen/onnx/onnx.js';
+export { GraphProto, ModelProto, NodeProto, TensorProto, TensorProto_DataType } from './gen/onnx/onnx.js';
 
 /** Opset of the default ONNX domain our files use, and the IR version that introduced it. */
 export const ONNX_OPSET = 13;
@@ -76,15 +76,8 @@ export function node(opType: string, name: string, input: string[], output: stri
   return NodeProto.fromPartial({ opType, name, input, output, attribute: attrs });
 }
 
-/** A float tensor value; a string dimension is symbolic (the batch), undefined unknown. */
-export function floatValueInfo(name: string, dims: (number | string | undefined)[]): ValueInfoProto {
-  return ValueInfoProto.fromPartial({
-    name,
-    type: {
-      tensorType: {
-        elemType: TensorProto_DataType.FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : d === undefined ? {} : { dimValue: d })) },
-      },
-    },
-  });
+/** A float tensor value; a string dimension is symbolic (the batch); no dims: shape unknown. */
+export function floatValueInfo(name: string, dims?: (number | string)[]): ValueInfoProto {
+  const shape = dims && { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) };
+  return ValueInfoProto.fromPartial({ name, type: { tensorType: { elemType: TensorProto_DataType.FLOAT, shape } } });
 }
