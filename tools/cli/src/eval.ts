@@ -25,7 +25,8 @@ export interface EvalOptions {
   batchSize: number;
 }
 
-async function checkpointBytes(o: EvalOptions): Promise<Uint8Array> {
+/** The checkpoint named by --weights, or by --run and --checkpoint in the run store. */
+export async function checkpointBytes(o: Pick<EvalOptions, 'weights' | 'run' | 'checkpoint' | 'store'>): Promise<Uint8Array> {
   if (o.weights) return new Uint8Array(readFileSync(o.weights));
   if (!o.run || !o.checkpoint) throw new Error('give --weights FILE, or --run RUN --checkpoint NAME');
   const store = storeFrom(o.store);

@@ -1,0 +1,127 @@
+// `flowprune export` (a checkpoint as ONNX) and `flowprune latency` (ONNX files timed in ONNX
+// Runtime and on flowprune's own backend; MAC vs measured speed-up against a baseline).
+import { readFileSync, writeFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { countMacs, Model, parseArch } from '@flowprune/models';
+import {
+  decodeOnnx,
+  encodeOnnx,
+  flowpruneLatency,
+  inputShape,
+  isFlowpruneExport,
+  modelFromOnnx,
+  modelToOnnx,
+  onnxRuntimeLatency,
+  type LatencyOptions,
+  type LatencyStats,
+} from '@flowprune/onnx';
+import { getBackendInfo, initBackend } from '@flowprune/tensor';
+import { checkpointBytes } from './eval.js';
+
+export interface ExportOptions {
+  weights?: string;
+  run?: string;
+  checkpoint?: string;
+  store?: string;
+  arch?: string;
+  numClasses?: number;
+  out: string;
+}
+
+export async function runExport(o: ExportOptions): Promise<{ bytes: number; nodes: number }> {
+  const bytes = await checkpointBytes(o);
+  await initBackend({ log: () => undefined });
+  const source = o.weights ?? `${o.run}/${o.checkpoint}`;
+  const model = Model.fromSafeTensors(bytes, { arch: o.arch ? parseArch(o.arch) : undefined, numClasses: o.numClasses }, source);
+  try {
+    const proto = modelToOnnx(model);
+    const file = encodeOnnx(proto);
+    writeFileSync(o.out, file);
+    return { bytes: file.length, nodes: proto.graph!.node.length };
+  } finally {
+    model.dispose();
+  }
+}
+
+export const ENGINES = ['onnxruntime', 'flowprune'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export interface LatencyCommandOptions extends Omit<LatencyOptions, 'batch'> {
+  batches: number[];
+  engines: Engine[];
+  baseline?: string;
+}
+
+interface Measured {
+  file: string;
+  macs?: number;
+  /** By engine, then batch. */
+  stats: Map<Engine, Map<number, LatencyStats>>;
+}
+
+/** Parses "1,128" into positive integers; `flag` names the option in the error. */
+export function positiveIntegers(value: string, flag: string): number[] {
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${flag} must be positive integers separated by commas, got "${value}"`);
+  return list;
+}
+
+export function parseEngines(value: string): Engine[] {
+  const list = value.split(',').map((s) => s.trim());
+  const bad = list.find((e) => !(ENGINES as readonly string[]).includes(e));
+  if (bad !== undefined) throw new Error(`--engines: unknown engine "${bad}"; choose from ${ENGINES.join(', ')}`);
+  return list as Engine[];
+}
+
+async function measure(file: string, o: LatencyCommandOptions): Promise<Measured> {
+  const bytes = new Uint8Array(readFileSync(file));
+  const proto = decodeOnnx(bytes, file);
+  const chw = inputShape(proto, file);
+  const stats = new Map<Engine, Map<number, LatencyStats>>();
+  let macs: number | undefined;
+  let model: Model | undefined;
+  try {
+    if (isFlowpruneExport(proto) || o.engines.includes('flowprune')) model = modelFromOnnx(proto, file);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; to time it in ONNX Runtime only, give --engines onnxruntime`);
+  }
+  try {
+    if (model) macs = countMacs(model.net);
+    for (const engine of o.engines) {
+      const byBatch = new Map<number, LatencyStats>();
+      for (const batch of o.batches) {
+        const run = { ...o, batch };
+        byBatch.set(batch, engine === 'onnxruntime' ? await onnxRuntimeLatency(bytes, run, file) : await flowpruneLatency(model!, chw, run));
+      }
+      stats.set(engine, byBatch);
+    }
+  } finally {
+    model?.dispose();
+  }
+  return { file, macs, stats };
+}
+
+const ms = (v: number) => v.toFixed(2);
+
+export async function runLatency(file: string, o: LatencyCommandOptions, print: (line: string) => void = console.log): Promise<void> {
+  // FLOWPRUNE_THREADS is read when the backend starts: --threads sets it for flowprune's engine too.
+  if (o.threads) process.env.FLOWPRUNE_THREADS = String(o.threads);
+  const info = await initBackend({ log: () => undefined });
+  const models = [...(o.baseline ? [await measure(o.baseline, o)] : []), await measure(file, o)];
+  const engineName = (e: Engine) => (e === 'onnxruntime' ? 'ONNX Runtime (CPU EP)' : `flowprune (${info.name}, ${getBackendInfo()?.threads ?? '?'} threads)`);
+  const table = new Table({ head: ['model', 'engine', 'batch', 'p50 ms', 'p95 ms', 'images/s', 'MACs'] });
+  for (const m of models)
+    for (const [engine, byBatch] of m.stats)
+      for (const [batch, s] of byBatch)
+        table.push([m.file, engineName(engine), batch, ms(s.p50Ms), ms(s.p95Ms), Math.round(s.imagesPerSecond), m.macs?.toLocaleString('en-US') ?? '—']);
+  print(table.toString());
+  print(`${o.warmup} warm-up and ${o.runs} timed runs per row; throughput at the mean latency.`);
+  if (!o.baseline) return;
+  const [base, pruned] = models;
+  const speedups = new Table({ head: ['engine', 'batch', 'MAC speed-up', 'measured speed-up (p50)'] });
+  const macSpeedup = base.macs && pruned.macs ? `${(base.macs / pruned.macs).toFixed(2)}×` : '—';
+  for (const [engine, byBatch] of pruned.stats)
+    for (const [batch, s] of byBatch) speedups.push([engineName(engine), batch, macSpeedup, `${(base.stats.get(engine)!.get(batch)!.p50Ms / s.p50Ms).toFixed(2)}×`]);
+  print(`speed-up of ${pruned.file} over ${base.file}:`);
+  print(speedups.toString());
+}
