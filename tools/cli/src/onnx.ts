@@ -102,6 +102,8 @@ async function measure(file: string, o: LatencyCommandOptions): Promise<Measured
 }
 
 const ms = (v: number) => v.toFixed(2);
+// Colours only on a terminal (the README quotes this output).
+const plain = process.stdout.isTTY ? {} : { head: [], border: [] };
 
 export async function runLatency(file: string, o: LatencyCommandOptions, print: (line: string) => void = console.log): Promise<void> {
   // FLOWPRUNE_THREADS is read when the backend starts: --threads sets it for flowprune's engine too.
@@ -109,7 +111,7 @@ export async function runLatency(file: string, o: LatencyCommandOptions, print: 
   const info = await initBackend({ log: () => undefined });
   const models = [...(o.baseline ? [await measure(o.baseline, o)] : []), await measure(file, o)];
   const engineName = (e: Engine) => (e === 'onnxruntime' ? 'ONNX Runtime (CPU EP)' : `flowprune (${info.name}, ${getBackendInfo()?.threads ?? '?'} threads)`);
-  const table = new Table({ head: ['model', 'engine', 'batch', 'p50 ms', 'p95 ms', 'images/s', 'MACs'] });
+  const table = new Table({ head: ['model', 'engine', 'batch', 'p50 ms', 'p95 ms', 'images/s', 'MACs'], style: plain });
   for (const m of models)
     for (const [engine, byBatch] of m.stats)
       for (const [batch, s] of byBatch)
@@ -118,7 +120,7 @@ export async function runLatency(file: string, o: LatencyCommandOptions, print: 
   print(`${o.warmup} warm-up and ${o.runs} timed runs per row; throughput at the mean latency.`);
   if (!o.baseline) return;
   const [base, pruned] = models;
-  const speedups = new Table({ head: ['engine', 'batch', 'MAC speed-up', 'measured speed-up (p50)'] });
+  const speedups = new Table({ head: ['engine', 'batch', 'MAC speed-up', 'measured speed-up (p50)'], style: plain });
   const macSpeedup = base.macs && pruned.macs ? `${(base.macs / pruned.macs).toFixed(2)}×` : '—';
   for (const [engine, byBatch] of pruned.stats)
     for (const [batch, s] of byBatch) speedups.push([engineName(engine), batch, macSpeedup, `${(base.stats.get(engine)!.get(batch)!.p50Ms / s.p50Ms).toFixed(2)}×`]);
