@@ -1,2 +1,5 @@
 export * from './types.js';
 export { GraphBuilder, graphParams, type ConvOptions, type PoolOptions } from './builder.js';
+export { GraphError, inferShapes, nodeOutputShape, consumersOf, producersOf } from './shapes.js';
+export { compileForward, type GraphForward } from './interpreter.js';
+export { batchNormAfter, filterLayersOf, costOpsOf } from './network.js';
