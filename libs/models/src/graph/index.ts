@@ -3,3 +3,4 @@ export { GraphBuilder, graphParams, type ConvOptions, type PoolOptions } from '.
 export { GraphError, inferShapes, nodeOutputShape, consumersOf, producersOf } from './shapes.js';
 export { compileForward, type GraphForward } from './interpreter.js';
 export { batchNormAfter, filterLayersOf, costOpsOf } from './network.js';
+export { resizeGraph } from './resize.js';
