@@ -72,11 +72,10 @@ export function surgeryPlan(net: Network, decision: PruningDecision): SurgeryPla
   const physical = (weight: string) => shapes.get(weight)![0] - (drop.get(weight)?.[0].size ?? 0);
   const config = configWithWidths(net, physical);
   const maskedOf = new Map([...decision.masked].map(([l, c]) => [net.filterLayers[l].conv, c.length]));
-  const kept = s.layers.map((role) => {
+  const kept = s.layers.map((role, l) => {
     const gone = new Set(decision.removed.get(role.group) ?? []);
-    const own = net.filterLayers[s.layers.indexOf(role)];
-    const masked = new Set(decision.masked.get(s.layers.indexOf(role)) ?? []);
-    return Array.from({ length: own.outChannels }, (_, c) => c).filter((c) => !gone.has(role.channels[c]) && !masked.has(c));
+    const masked = new Set(decision.masked.get(l) ?? []);
+    return role.channels.flatMap((k, c) => (gone.has(k) || masked.has(c) ? [] : [c]));
   });
   const graph = resizeGraph(net.graph, (n) => physical(n.weight));
   const plan: SurgeryPlan = { config, graph, tensors, kept };

@@ -1,6 +1,6 @@
 // A graph with new layer widths: what surgery leaves of a network, for any graph.
 import { graphParams } from './builder.js';
-import { nodeOutputShape } from './shapes.js';
+import { isDepthwise, nodeOutputShape } from './shapes.js';
 import type { ConvNode, Graph, GraphNode, LinearNode, TensorShape } from './types.js';
 
 /**
@@ -15,8 +15,7 @@ export function resizeGraph(graph: Graph, widthOf: (node: ConvNode | LinearNode)
     let m: GraphNode = n;
     if (n.op === 'conv') {
       const cin = ins[0][0];
-      const depthwise = n.groups > 1 && n.groups === n.inChannels && n.outChannels === n.inChannels;
-      m = depthwise ? { ...n, inChannels: cin, outChannels: cin, groups: cin } : { ...n, inChannels: cin, outChannels: widthOf(n) };
+      m = isDepthwise(n) ? { ...n, inChannels: cin, outChannels: cin, groups: cin } : { ...n, inChannels: cin, outChannels: widthOf(n) };
     } else if (n.op === 'batchnorm') m = { ...n, channels: ins[0][0] };
     else if (n.op === 'linear') m = { ...n, inFeatures: ins[0][0], outFeatures: widthOf(n) };
     shapes.set(m.output, nodeOutputShape(m, ins));
