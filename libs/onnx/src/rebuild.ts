@@ -1,7 +1,8 @@
 // flowprune's own Model from an ONNX file flowprune exported: the architecture, class count and
-// channel config come from metadata_props, the weights from the initializers (named as the
-// state_dict). Any other ONNX model needs an importer (`flowprune import`, issue 18), not this.
+// channel config come from metadata_props, the input (name, C, H, W) from the graph's input, the
+// weights from the initializers (named as the state_dict). Any other ONNX model needs an importer (`flowprune import`, issue 18), not this.
 import { buildNetwork, Model, parseArch, type ArchConfig, type Model as FlowpruneModel, type StateDict } from '@flowprune/models';
+import { inputShape } from './latency.js';
 import { decodeOnnx, floatValues, metadataOf, OnnxError, type ModelProto } from './onnx-file.js';
 
 /** The metadata_props keys flowprune writes, as in its safetensors checkpoints. */
@@ -31,7 +32,9 @@ export function modelFromOnnx(bytes: Uint8Array | ModelProto, source = 'model.on
   } catch (e) {
     throw new OnnxError(`${source}: metadata "config" is not valid JSON (${(e as Error).message})`);
   }
-  const net = buildNetwork(parseArch(arch), Number(meta.get(METADATA_KEYS.numClasses)), config);
+  const [channels, height, width] = inputShape(proto, source);
+  const input = { name: proto.graph!.input[0].name ?? 'input', channels, height, width };
+  const net = buildNetwork(parseArch(arch), Number(meta.get(METADATA_KEYS.numClasses)), config, input);
   const initializers = new Map(proto.graph!.initializer.map((t) => [t.name ?? '', t]));
   const sd: StateDict = new Map();
   for (const spec of net.params) {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
 import { tempDir } from '@flowprune/grpc';
 import { batchListData, getMeasure, resolveParams, type SampleBatch } from '@flowprune/importance';
-import { buildNetwork, Model, type ArchName, type StateDict } from '@flowprune/models';
+import { buildNetwork, Model, type ArchName, type GraphInput, type StateDict } from '@flowprune/models';
 import { encodeOnnx, modelFromOnnx, modelToOnnx, onnxRuntimeRun, onnxRuntimeSession, randomImages } from '@flowprune/onnx';
 import { nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
 import { initBackend, tf } from '@flowprune/tensor';
@@ -20,8 +20,9 @@ const IMAGES = 2;
 const RELATIVE = 1e-4;
 
 /** Seeded weights with random BatchNorm statistics and affine parameters (init leaves them 0/1). */
-function seededModel(arch: ArchName, seed: number): Model {
-  const init = Model.init(buildNetwork(arch, CLASSES), seed);
+function seededModel(arch: ArchName, seed: number, input?: GraphInput): Model {
+  const net = () => buildNetwork(arch, CLASSES, undefined, input);
+  const init = Model.init(net(), seed);
   const sd: StateDict = init.stateDict();
   init.dispose();
   const rand = mulberry32(seed + 1);
@@ -31,7 +32,7 @@ function seededModel(arch: ArchName, seed: number): Model {
     const [lo, span] = name.endsWith('running_var') || name.endsWith('.weight') ? [0.5, 1] : [-0.5, 1];
     for (let i = 0; i < d.length; i++) d[i] = lo + span * rand();
   }
-  return Model.fromStateDict(buildNetwork(arch, CLASSES), sd);
+  return Model.fromStateDict(net(), sd);
 }
 
 /** A few labelled random images for the data-driven measures. */
@@ -71,10 +72,15 @@ function unzeroMasked(model: Model): Model {
   return out;
 }
 
+const chw = (model: Model): [number, number, number] => {
+  const { channels, height, width } = model.net.graph.input;
+  return [channels, height, width];
+};
+
 /** Logits of flowprune's eval for NCHW images. */
 function flowpruneLogits(model: Model, nchw: Float32Array): Float32Array {
   return tf.tidy(() => {
-    const x = tf.transpose(tf.tensor4d(nchw, [IMAGES, 3, 32, 32]), [0, 2, 3, 1]) as tf.Tensor4D;
+    const x = tf.transpose(tf.tensor4d(nchw, [IMAGES, ...chw(model)]), [0, 2, 3, 1]) as tf.Tensor4D;
     return model.forward(x).dataSync() as Float32Array;
   });
 }
@@ -89,7 +95,7 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
 /** A python3 with Debian's python3-onnx, if any. */
 const pythonWithOnnx = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0);
 
-const CASES: { arch: ArchName; measure?: string; ratio?: number }[] = [
+const CASES: { arch: ArchName; measure?: string; ratio?: number; input?: GraphInput }[] = [
   { arch: 'vgg13' },
   { arch: 'vgg13', measure: 'mag_based', ratio: 0.75 },
   { arch: 'vgg13', measure: 'loss_based', ratio: 0.3 },
@@ -101,20 +107,21 @@ const CASES: { arch: ArchName; measure?: string; ratio?: number }[] = [
   { arch: 'mobilenet_v1', measure: 'l1', ratio: 0.5 },
   { arch: 'mobilenet_v1', measure: 'loss_based', ratio: 0.75 },
   { arch: 'resnet18', measure: 'mag_based', ratio: 0.5 },
+  { arch: 'resnet56', measure: 'mag_based', ratio: 0.5, input: { name: 'image', channels: 3, height: 40, width: 24 } },
 ];
 
 for (const c of CASES) {
-  const what = `${c.arch}${c.measure ? `, pruned by ${c.measure} at ${c.ratio}` : ', unpruned'}`;
+  const what = `${c.arch}${c.input ? ` on ${c.input.height}×${c.input.width} input` : ''}${c.measure ? `, pruned by ${c.measure} at ${c.ratio}` : ', unpruned'}`;
   test(`${what}: ONNX Runtime's outputs equal flowprune's eval; the file rebuilds the model; onnx.checker accepts it`, async (t) => {
     await initBackend({ log: () => undefined });
-    const base = seededModel(c.arch, 11);
+    const base = seededModel(c.arch, 11, c.input);
     const model = c.measure ? unzeroMasked(await pruned(base, c.measure, c.ratio!)) : base;
     if (c.measure && c.arch.startsWith('resnet')) assert.ok(model.masks.size > 0, 'a pruned ResNet keeps masked channels: the case the export folds');
     const bytes = encodeOnnx(modelToOnnx(model));
-    const images = randomImages(IMAGES, [3, 32, 32], 3);
+    const images = randomImages(IMAGES, chw(model), 3);
     const expected = flowpruneLogits(model, images);
     const session = await onnxRuntimeSession(bytes, 1);
-    assertClose(await onnxRuntimeRun(session, images, [IMAGES, 3, 32, 32]), expected, 'ONNX Runtime');
+    assertClose(await onnxRuntimeRun(session, images, [IMAGES, ...chw(model)]), expected, 'ONNX Runtime');
     await session.release();
     const rebuilt = modelFromOnnx(bytes, 'exported');
     assertClose(flowpruneLogits(rebuilt, images), expected, 'rebuilt from ONNX');

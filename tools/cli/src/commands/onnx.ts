@@ -8,8 +8,8 @@ export function registerExport(program: Command): void {
     .addHelpText(
       'after',
       `
-The file: ONNX opset 13 (IR version 7); input "input" [batch, 3, 32, 32] (NCHW, normalised to
-[-1, 1] as flowprune trains), output the logits [batch, classes]; weights as initializers named as
+The file: ONNX opset 13 (IR version 7); the model's input, e.g. "input" [batch, 3, 32, 32] for
+CIFAR (NCHW, normalised to [-1, 1] as flowprune trains), output the logits [batch, classes]; weights as initializers named as
 the PyTorch state_dict. BatchNorm is kept as BatchNormalization nodes with the running statistics
 (not folded into the convolutions: VGG's BatchNorm follows its ReLU). Masked channels of a pruned
 ResNet are folded into their BatchNorm's scale and bias (weight·mask, bias·mask): the same outputs
