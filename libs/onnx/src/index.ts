@@ -4,3 +4,4 @@ export * from './onnx-file.js';
 export * from './export.js';
 export * from './rebuild.js';
 export * from './latency.js';
+export * from './import.js';
