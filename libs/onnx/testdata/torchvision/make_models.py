@@ -73,7 +73,8 @@ def build(name):
         return net, (3, 224, 224)
     if name == 'squeezenet1_1':
         with narrowed(m.squeezenet, 4, 3):
-            return m.squeezenet1_1(num_classes=CLASSES), (3, 64, 64)
+            # 56x56: the last ceil-mode max pool's window overhangs the map (a 64x64 image would divide evenly).
+            return m.squeezenet1_1(num_classes=CLASSES), (3, 56, 56)
     if name == 'mobilenet_v2':
         return m.mobilenet_v2(num_classes=CLASSES, width_mult=0.25), (3, 32, 32)
     if name == 'densenet121':
