@@ -1,2 +1,3 @@
 export * from './types.js';
 export { GraphBuilder, graphParams, type ConvOptions, type PoolOptions } from './builder.js';
+export { graphFromJson, graphToJson, GraphJsonError, GRAPH_METADATA_KEY } from './json.js';
