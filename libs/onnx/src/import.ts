@@ -4,7 +4,10 @@
 // folded into the nodes that read them; everything else must be an operator of SUPPORTED_OPS.
 // Files come from users: every way a file can be wrong is an OnnxError naming what and where.
 import {
+  GRAPH_METADATA_KEY,
   graphParams,
+  graphToJson,
+  serializeSafeTensors,
   type BatchNormNode,
   type ConvNode,
   type Graph,
@@ -667,4 +670,19 @@ function transpose(v: Float32Array, rows: number, cols: number): Float32Array {
 
 function addPads(a: Padding4, b?: Padding4): Padding4 {
   return b ? [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]] : a;
+}
+
+/**
+ * The safetensors checkpoint of an imported model: its weights under their names, and metadata that
+ * rebuilds it anywhere (the graph as JSON; input size and class count are the graph's own).
+ */
+export function importedCheckpoint(imported: ImportedGraph, source: string): Uint8Array {
+  const metadata: Record<string, string> = {
+    format: 'pt',
+    [GRAPH_METADATA_KEY]: graphToJson(imported.graph),
+    num_classes: String(imported.numClasses),
+    imported_from: source,
+    onnx_opset: String(imported.opset),
+  };
+  return serializeSafeTensors({ tensors: imported.weights, metadata });
 }
