@@ -2,44 +2,17 @@
 // filters' outputs masked to zero — for every architecture.
 import { strict as assert } from 'node:assert';
 import { before, test } from 'node:test';
-import { mulberry32 } from '@flowprune/common';
 import { ARCH_NAMES, countFlops, countParameters, Model } from '@flowprune/models';
 import { initBackend, tf } from '@flowprune/tensor';
 import { carryMomentum } from './momentum.js';
 import { nextPCumulative } from './schedule.js';
 import { originalWidths, pruneStep } from './prune-step.js';
 import { PROTECTED_VALUE, PruneError } from './ranking.js';
-import { randomImportance, randomModel } from './test-util.js';
+import { input, keptMasks, randomImportance, randomModel, relMax } from './test-util.js';
 
 before(async () => {
   await initBackend();
 });
-
-function input(n: number, seed: number): tf.Tensor4D {
-  const rand = mulberry32(seed);
-  return tf.tensor4d(Float32Array.from({ length: n * 32 * 32 * 3 }, () => rand() * 2 - 1), [n, 32, 32, 3]);
-}
-
-/** Masks (by BN prefix) that zero every channel a pruning step removed or masked. */
-function keptMasks(model: Model, kept: number[][]): Map<string, tf.Tensor1D> {
-  return new Map(
-    model.net.filterLayers.map((l, i) => {
-      const m = new Float32Array(l.outChannels);
-      for (const c of kept[i]) m[c] = 1;
-      return [l.bn, tf.tensor1d(m)];
-    }),
-  );
-}
-
-const relMax = (a: Float32Array, b: Float32Array) => {
-  let diff = 0;
-  let scale = 0;
-  a.forEach((v, i) => {
-    diff = Math.max(diff, Math.abs(v - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  });
-  return diff / scale;
-};
 
 for (const arch of ARCH_NAMES) {
   test(`${arch}: pruned logits equal masked unpruned logits (ratio 0.5)`, () => {

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Model, parseArch } from '@flowprune/models';
-import { nextPCumulative, originalWidths, pruneStep, stateChecksums } from '@flowprune/pruning';
+import { nextPCumulative, originalWidths, POLICY_NAMES, pruneStep, stateChecksums, type GroupAggregate, type PolicyName } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';
 
 export interface PruneCommandOptions {
@@ -14,7 +14,11 @@ export interface PruneCommandOptions {
   ratio: number;
   out: string;
   measure?: string;
+  policy?: string;
+  aggregate?: string;
 }
+
+const AGGREGATES: readonly GroupAggregate[] = ['sum', 'mean', 'max'];
 
 class CliError extends Error {}
 
@@ -47,10 +51,14 @@ export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
   await initBackend({ log: () => undefined });
   const arch = parseArch(o.arch);
   if (!(o.ratio >= 0 && o.ratio < 1)) throw new CliError(`--ratio must be in [0, 1), got ${o.ratio}`);
+  const policy = (o.policy ?? 'paper') as PolicyName;
+  if (!POLICY_NAMES.includes(policy)) throw new CliError(`--policy must be one of ${POLICY_NAMES.join(', ')}, got ${o.policy}`);
+  const aggregate = (o.aggregate ?? 'sum') as GroupAggregate;
+  if (!AGGREGATES.includes(aggregate)) throw new CliError(`--aggregate must be one of ${AGGREGATES.join(', ')}, got ${o.aggregate}`);
   const { measure, scores } = readImportanceFile(o.importance, o.measure);
   const model = Model.fromSafeTensors(new Uint8Array(readFileSync(o.weights)), { arch, numClasses: o.numClasses }, o.weights);
   const pCumulative = nextPCumulative(100, o.ratio);
-  const res = pruneStep(model, scores, { ratio: o.ratio, pCumulative, originalWidths: originalWidths(model.net) });
+  const res = pruneStep(model, scores, { ratio: o.ratio, pCumulative, originalWidths: originalWidths(model.net), policy, generic: { aggregate } });
 
   const extra: Record<string, string> = { measure, ratio: String(o.ratio), p_cumulative: String(pCumulative) };
   if (res.plan.effectiveConfig) extra.effective_config = JSON.stringify(res.plan.effectiveConfig);
@@ -59,6 +67,7 @@ export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
     arch,
     num_classes: o.numClasses,
     measure,
+    policy,
     ratio: o.ratio,
     p_cumulative: pCumulative,
     effective_ratio: res.effectiveRatio,

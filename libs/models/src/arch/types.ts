@@ -1,4 +1,5 @@
 import type { tf } from '@flowprune/tensor';
+import type { Graph } from '../graph/types.js';
 
 export type ArchName = 'vgg13' | 'mobilenet_v1' | 'resnet56' | 'resnet18' | 'resnet34';
 export const ARCH_NAMES: readonly ArchName[] = ['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34'];
@@ -54,10 +55,12 @@ export interface FilterLayer {
 
 /** Module-level operations, with shapes, for parameter and FLOP counting (ptflops conventions). */
 export type CostOp =
-  | { op: 'conv'; cin: number; cout: number; k: number; groups: number; hOut: number; wOut: number }
+  | { op: 'conv'; cin: number; cout: number; kh: number; kw: number; groups: number; hOut: number; wOut: number; bias: boolean }
   | { op: 'bn'; numel: number }
+  /** nn.ReLU / nn.ReLU6 modules. */
   | { op: 'relu'; numel: number }
-  | { op: 'maxpool'; numelIn: number }
+  /** nn.MaxPool2d / nn.AvgPool2d modules. */
+  | { op: 'pool'; numelIn: number }
   | { op: 'linear'; inFeatures: number; outFeatures: number };
 
 export interface ForwardContext {
@@ -71,10 +74,12 @@ export interface ForwardContext {
 /** Reads a parameter in tfjs layout (conv HWIO, depthwise HWC1, linear [in, out]). */
 export type ParamReader = (name: string) => tf.Tensor;
 
+/** A network: its graph, and what callers read off it (all derived from the graph). */
 export interface Network {
   arch: ArchName;
   numClasses: number;
   config: ArchConfig;
+  graph: Graph;
   /** state_dict entries in PyTorch registration order. */
   params: ParamSpec[];
   filterLayers: FilterLayer[];

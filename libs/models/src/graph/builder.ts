@@ -1,7 +1,8 @@
 // Describes a network as a Graph: one call per layer, tensor names and state_dict names generated
 // the PyTorch way (module prefix + ".weight").
 import type { ParamSpec } from '../arch/types.js';
-import type { BatchNormNode, ConvNode, Graph, GraphInput, GraphNode, Padding4, Pair, PoolNode } from './types.js';
+import { nodeOutputShape } from './shapes.js';
+import type { BatchNormNode, ConvNode, Graph, GraphInput, GraphNode, Padding4, Pair, PoolNode, TensorShape } from './types.js';
 
 export const BN_EPS = 1e-5;
 
@@ -32,23 +33,29 @@ const pad4 = (v: number | Pair | Padding4): Padding4 => {
 /** Collects nodes while an architecture is described; `finish` derives the state_dict entries. */
 export class GraphBuilder {
   private readonly nodes: GraphNode[] = [];
-  private readonly channels = new Map<string, number>();
+  private readonly shapes = new Map<string, TensorShape>();
   private counter = 0;
 
   constructor(readonly input: GraphInput) {
-    this.channels.set(input.name, input.channels);
+    this.shapes.set(input.name, [input.channels, input.height, input.width]);
   }
 
-  /** Channel count of a tensor produced so far (features for linear outputs). */
+  /** Shape (without the batch) of a tensor produced so far. */
+  shapeOf(x: string): TensorShape {
+    const s = this.shapes.get(x);
+    if (s === undefined) throw new Error(`unknown tensor ${x}`);
+    return s;
+  }
+
+  /** Channel count of a map (features of a flat tensor). */
   channelsOf(x: string): number {
-    const c = this.channels.get(x);
-    if (c === undefined) throw new Error(`unknown tensor ${x}`);
-    return c;
+    return this.shapeOf(x)[0];
   }
 
-  private add<N extends GraphNode>(node: N, channels: number): string {
+  /** Appends a node; its output shape is checked and inferred as it goes (GraphError on misfit). */
+  private add(node: GraphNode): string {
+    this.shapes.set(node.output, nodeOutputShape(node, node.inputs.map((t) => this.shapeOf(t))));
     this.nodes.push(node);
-    this.channels.set(node.output, channels);
     return node.output;
   }
 
@@ -73,7 +80,7 @@ export class GraphBuilder {
       weight: `${prefix}.weight`,
       ...(o.bias ? { bias: `${prefix}.bias` } : {}),
     };
-    return this.add(node, outChannels);
+    return this.add(node);
   }
 
   /** BatchNorm2d registered as `prefix`. */
@@ -95,39 +102,38 @@ export class GraphBuilder {
         numBatchesTracked: `${prefix}.num_batches_tracked`,
       },
     };
-    return this.add(node, c);
+    return this.add(node);
   }
 
   /** ReLU; `functional` for F.relu (not counted by ptflops). */
   relu(x: string, functional = false): string {
     const name = this.auto('relu');
-    return this.add({ name, op: 'relu', inputs: [x], output: name, ...(functional ? { functional } : {}) }, this.channelsOf(x));
+    return this.add({ name, op: 'relu', inputs: [x], output: name, ...(functional ? { functional } : {}) });
   }
 
   clip(x: string, min: number, max: number, functional = false): string {
     const name = this.auto('clip');
-    return this.add({ name, op: 'clip', inputs: [x], output: name, min, max, ...(functional ? { functional } : {}) }, this.channelsOf(x));
+    return this.add({ name, op: 'clip', inputs: [x], output: name, min, max, ...(functional ? { functional } : {}) });
   }
 
   sigmoid(x: string): string {
     const name = this.auto('sigmoid');
-    return this.add({ name, op: 'sigmoid', inputs: [x], output: name }, this.channelsOf(x));
+    return this.add({ name, op: 'sigmoid', inputs: [x], output: name });
   }
 
   mul(a: string, b: string): string {
     const name = this.auto('mul');
-    return this.add({ name, op: 'mul', inputs: [a, b], output: name }, this.channelsOf(a));
+    return this.add({ name, op: 'mul', inputs: [a, b], output: name });
   }
 
   sum(a: string, b: string): string {
     const name = this.auto('add');
-    return this.add({ name, op: 'add', inputs: [a, b], output: name }, this.channelsOf(a));
+    return this.add({ name, op: 'add', inputs: [a, b], output: name });
   }
 
   concat(xs: string[]): string {
     const name = this.auto('concat');
-    const c = xs.reduce((s, x) => s + this.channelsOf(x), 0);
-    return this.add({ name, op: 'concat', axis: 1, inputs: xs, output: name }, c);
+    return this.add({ name, op: 'concat', axis: 1, inputs: xs, output: name });
   }
 
   pool(op: 'maxpool' | 'avgpool', x: string, o: PoolOptions): string {
@@ -144,40 +150,36 @@ export class GraphBuilder {
       ...(op === 'avgpool' ? { countIncludePad: true } : {}),
       ...(o.functional ? { functional: true } : {}),
     };
-    return this.add(node, this.channelsOf(x));
+    return this.add(node);
   }
 
   globalAvgPool(x: string, functional = false): string {
     const name = this.auto('globalavgpool');
-    return this.add({ name, op: 'globalavgpool', inputs: [x], output: name, ...(functional ? { functional } : {}) }, this.channelsOf(x));
+    return this.add({ name, op: 'globalavgpool', inputs: [x], output: name, ...(functional ? { functional } : {}) });
   }
 
-  /** Flatten; the feature count is only known with spatial shapes, so it is given (or C for 1×1 maps). */
-  flatten(x: string, features = this.channelsOf(x)): string {
+  flatten(x: string): string {
     const name = this.auto('flatten');
-    return this.add({ name, op: 'flatten', inputs: [x], output: name }, features);
+    return this.add({ name, op: 'flatten', inputs: [x], output: name });
   }
 
   /** nn.Linear registered as `prefix`; always with a bias unless told. */
   linear(prefix: string, x: string, outFeatures: number, bias = true): string {
-    return this.add(
-      {
-        name: prefix,
-        op: 'linear',
-        inputs: [x],
-        output: prefix,
-        inFeatures: this.channelsOf(x),
-        outFeatures,
-        weight: `${prefix}.weight`,
-        ...(bias ? { bias: `${prefix}.bias` } : {}),
-      },
+    return this.add({
+      name: prefix,
+      op: 'linear',
+      inputs: [x],
+      output: prefix,
+      inFeatures: this.channelsOf(x),
       outFeatures,
-    );
+      weight: `${prefix}.weight`,
+      ...(bias ? { bias: `${prefix}.bias` } : {}),
+    });
   }
 
   identity(x: string, op: 'identity' | 'dropout' = 'identity'): string {
     const name = this.auto(op);
-    return this.add({ name, op, inputs: [x], output: name }, this.channelsOf(x));
+    return this.add({ name, op, inputs: [x], output: name });
   }
 
   finish(output: string): Graph {

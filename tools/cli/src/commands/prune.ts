@@ -12,6 +12,8 @@ export function registerPrune(program: Command): void {
     .requiredOption('--ratio <r>', "this round's prune ratio r_k (e.g. 0.107142857 for 75 % in 25 rounds, 0.9 for thresholds [90])", Number)
     .requiredOption('--out <file>', 'pruned checkpoint (safetensors); a <out>.prune.json report is written beside it')
     .option('--measure <name>', 'which measure of the importance file to use (when it holds several)')
+    .option('--policy <name>', "paper (the paper's rules, bit for bit) | generic (whole channel-dependency groups removed physically)", 'paper')
+    .option('--aggregate <how>', 'generic policy: how a group channel combines its coupled layers\' importance: sum | mean | max', 'sum')
     .action(async (o: PruneCommandOptions) => {
       await runPruneCommand(o);
     });
