@@ -3,7 +3,7 @@
 // BatchNorm follows its ReLU, so it cannot be folded into the conv before it), NCHW input with a
 // symbolic batch. Masked channels (pruned ResNets) are folded into their BatchNorm's scale and bias,
 // which is what flowprune's own forward does with them (libs/models/src/layers.ts).
-import { vggGraph, type Graph, type GraphNode, type Model, type StateDict, type VggConfig } from '@flowprune/models';
+import type { Graph, GraphNode, Model, StateDict } from '@flowprune/models';
 import {
   attribute,
   floatAttribute,
@@ -131,8 +131,5 @@ export function graphToOnnx(graph: Graph, weights: StateDict, opts: OnnxExportOp
 
 /** A flowprune model as ONNX: its graph, weights, masks and the metadata that rebuilds it (modelFromOnnx). */
 export function modelToOnnx(model: Model): ModelProto {
-  const net = model.net;
-  if (net.arch !== 'vgg13') throw new OnnxError(`exporting ${net.arch} needs its graph builder (not there yet)`);
-  const graph = vggGraph(net.config as VggConfig, net.numClasses);
-  return graphToOnnx(graph, model.stateDict(), { masks: model.masks, metadata: flowpruneMetadata(model), name: net.arch });
+  return graphToOnnx(model.net.graph, model.stateDict(), { masks: model.masks, metadata: flowpruneMetadata(model), name: model.net.arch });
 }

@@ -111,3 +111,32 @@ export async function flowpruneLatency(model: Model, chw: readonly number[], o: 
     x.dispose();
   }
 }
+
+export const ENGINES = ['onnxruntime', 'flowprune'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export interface EngineLatency extends LatencyStats {
+  engine: Engine;
+}
+
+export interface ModelLatencyOptions extends Omit<LatencyOptions, 'batch'> {
+  batches: readonly number[];
+  engines: readonly Engine[];
+}
+
+/**
+ * Latency of one model per engine and batch size: ONNX Runtime runs the ONNX file, flowprune the
+ * model rebuilt from it (or the one given, which must be the same).
+ */
+export async function modelLatency(bytes: Uint8Array, model: Model | undefined, o: ModelLatencyOptions, source = 'model.onnx'): Promise<EngineLatency[]> {
+  const chw = inputShape(decodeOnnx(bytes, source), source);
+  const out: EngineLatency[] = [];
+  for (const engine of o.engines)
+    for (const batch of o.batches) {
+      const run = { ...o, batch };
+      if (engine === 'flowprune' && !model) throw new OnnxError(`${source}: the flowprune engine needs the flowprune model`);
+      const stats = engine === 'onnxruntime' ? await onnxRuntimeLatency(bytes, run, source) : await flowpruneLatency(model!, chw, run);
+      out.push({ engine, ...stats });
+    }
+  return out;
+}

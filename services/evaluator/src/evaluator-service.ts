@@ -7,6 +7,7 @@ import {
   type EvaluateResponse,
   type EvaluatorServiceServer,
 } from '@flowprune/proto';
+import { encodeOnnx, ENGINES, modelLatency, modelToOnnx } from '@flowprune/onnx';
 import { effectiveChannels, evaluateModel } from '@flowprune/training';
 import { validateEvaluateRequest } from './evaluate-validation.js';
 
@@ -26,6 +27,10 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
         const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(plan.dataset, plan.batchSize, plan.maxSamples), split: plan.split });
         const r = await evaluateModel(model, batches, plan.temperature);
         const base = buildNetwork(model.net.arch, model.net.numClasses);
+        // After the accuracy pass: the model's weights are warm either way, and timing comes last.
+        const latency = plan.latency
+          ? await modelLatency(encodeOnnx(modelToOnnx(model)), model, { ...plan.latency, warmup: 2, engines: ENGINES }, 'model')
+          : [];
         return {
           arch: model.net.arch,
           accuracy: r.accuracy,
@@ -38,6 +43,7 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
           layerChannels: effectiveChannels(model),
           seconds: (performance.now() - start) / 1000,
           backend: deps.backend,
+          latency: latency.map((l) => ({ engine: l.engine, batchSize: l.batch, p50Ms: l.p50Ms, p95Ms: l.p95Ms, imagesPerSecond: l.imagesPerSecond, runs: l.runs })),
         };
       } finally {
         model.dispose();

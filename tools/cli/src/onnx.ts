@@ -6,14 +6,14 @@ import { countMacs, Model, parseArch } from '@flowprune/models';
 import {
   decodeOnnx,
   encodeOnnx,
-  flowpruneLatency,
-  inputShape,
+  ENGINES,
   isFlowpruneExport,
   modelFromOnnx,
+  modelLatency,
   modelToOnnx,
-  onnxRuntimeLatency,
-  type LatencyOptions,
-  type LatencyStats,
+  type Engine,
+  type EngineLatency,
+  type ModelLatencyOptions,
 } from '@flowprune/onnx';
 import { getBackendInfo, initBackend } from '@flowprune/tensor';
 import { checkpointBytes } from './eval.js';
@@ -43,11 +43,7 @@ export async function runExport(o: ExportOptions): Promise<{ bytes: number; node
   }
 }
 
-export const ENGINES = ['onnxruntime', 'flowprune'] as const;
-export type Engine = (typeof ENGINES)[number];
-
-export interface LatencyCommandOptions extends Omit<LatencyOptions, 'batch'> {
-  batches: number[];
+export interface LatencyCommandOptions extends Omit<ModelLatencyOptions, 'engines'> {
   engines: Engine[];
   baseline?: string;
 }
@@ -55,8 +51,7 @@ export interface LatencyCommandOptions extends Omit<LatencyOptions, 'batch'> {
 interface Measured {
   file: string;
   macs?: number;
-  /** By engine, then batch. */
-  stats: Map<Engine, Map<number, LatencyStats>>;
+  latency: EngineLatency[];
 }
 
 /** Parses "1,128" into positive integers; `flag` names the option in the error. */
@@ -76,9 +71,6 @@ export function parseEngines(value: string): Engine[] {
 async function measure(file: string, o: LatencyCommandOptions): Promise<Measured> {
   const bytes = new Uint8Array(readFileSync(file));
   const proto = decodeOnnx(bytes, file);
-  const chw = inputShape(proto, file);
-  const stats = new Map<Engine, Map<number, LatencyStats>>();
-  let macs: number | undefined;
   let model: Model | undefined;
   try {
     if (isFlowpruneExport(proto) || o.engines.includes('flowprune')) model = modelFromOnnx(proto, file);
@@ -86,19 +78,10 @@ async function measure(file: string, o: LatencyCommandOptions): Promise<Measured
     throw new Error(`${(e as Error).message}; to time it in ONNX Runtime only, give --engines onnxruntime`);
   }
   try {
-    if (model) macs = countMacs(model.net);
-    for (const engine of o.engines) {
-      const byBatch = new Map<number, LatencyStats>();
-      for (const batch of o.batches) {
-        const run = { ...o, batch };
-        byBatch.set(batch, engine === 'onnxruntime' ? await onnxRuntimeLatency(bytes, run, file) : await flowpruneLatency(model!, chw, run));
-      }
-      stats.set(engine, byBatch);
-    }
+    return { file, macs: model && countMacs(model.net), latency: await modelLatency(bytes, model, o, file) };
   } finally {
     model?.dispose();
   }
-  return { file, macs, stats };
 }
 
 const ms = (v: number) => v.toFixed(2);
@@ -113,17 +96,14 @@ export async function runLatency(file: string, o: LatencyCommandOptions, print: 
   const engineName = (e: Engine) => (e === 'onnxruntime' ? 'ONNX Runtime (CPU EP)' : `flowprune (${info.name}, ${getBackendInfo()?.threads ?? '?'} threads)`);
   const table = new Table({ head: ['model', 'engine', 'batch', 'p50 ms', 'p95 ms', 'images/s', 'MACs'], style: plain });
   for (const m of models)
-    for (const [engine, byBatch] of m.stats)
-      for (const [batch, s] of byBatch)
-        table.push([m.file, engineName(engine), batch, ms(s.p50Ms), ms(s.p95Ms), Math.round(s.imagesPerSecond), m.macs?.toLocaleString('en-US') ?? '—']);
+    for (const s of m.latency) table.push([m.file, engineName(s.engine), s.batch, ms(s.p50Ms), ms(s.p95Ms), Math.round(s.imagesPerSecond), m.macs?.toLocaleString('en-US') ?? '—']);
   print(table.toString());
   print(`${o.warmup} warm-up and ${o.runs} timed runs per row; throughput at the mean latency.`);
   if (!o.baseline) return;
   const [base, pruned] = models;
   const speedups = new Table({ head: ['engine', 'batch', 'MAC speed-up', 'measured speed-up (p50)'], style: plain });
   const macSpeedup = base.macs && pruned.macs ? `${(base.macs / pruned.macs).toFixed(2)}×` : '—';
-  for (const [engine, byBatch] of pruned.stats)
-    for (const [batch, s] of byBatch) speedups.push([engineName(engine), batch, macSpeedup, `${(base.stats.get(engine)!.get(batch)!.p50Ms / s.p50Ms).toFixed(2)}×`]);
+  pruned.latency.forEach((s, i) => speedups.push([engineName(s.engine), s.batch, macSpeedup, `${(base.latency[i].p50Ms / s.p50Ms).toFixed(2)}×`]));
   print(`speed-up of ${pruned.file} over ${base.file}:`);
   print(speedups.toString());
 }

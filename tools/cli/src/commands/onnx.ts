@@ -1,17 +1,9 @@
 import type { Command } from 'commander';
 import { positiveIntegers, parseEngines, runExport, runLatency, type ExportOptions } from '../onnx.js';
-import { storeOption } from '../store-option.js';
+import { checkpointOptions } from './eval.js';
 
 export function registerExport(program: Command): void {
-  program
-    .command('export')
-    .description('write a checkpoint (pruned or not) as an ONNX model')
-    .option('--weights <file>', 'checkpoint (safetensors); a pruned one carries its config and masks')
-    .option('--run <id>', 'or a checkpoint of a stored run ...')
-    .option('--checkpoint <name>', '... by name, e.g. best')
-    .addOption(storeOption('run store'))
-    .option('--arch <arch>', 'architecture, when the file has no flowprune metadata')
-    .option('--num-classes <k>', 'classes, when the file has no flowprune metadata', Number)
+  checkpointOptions(program.command('export').description('write a checkpoint (pruned or not) as an ONNX model'))
     .requiredOption('--out <file>', 'the ONNX file to write')
     .addHelpText(
       'after',
