@@ -1,5 +1,7 @@
 import { tf } from '@flowprune/tensor';
-import { buildNetwork, parseArch } from './arch/index.js';
+import { buildNetwork, graphNetwork, parseArch } from './arch/index.js';
+import { GRAPH_ARCH } from './arch/types.js';
+import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
 import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from './arch/types.js';
 import { isTrainable } from './arch/types.js';
 import { tfShape, tfToTorch, torchToTf } from './layout.js';
@@ -95,6 +97,15 @@ export class Model {
   static fromSafeTensors(bytes: Uint8Array, expect: { arch?: string; numClasses?: number; config?: ArchConfig } = {}, source = 'checkpoint'): Model {
     const file = parseSafeTensors(bytes, source);
     const meta = file.metadata;
+    if (meta[GRAPH_METADATA_KEY] !== undefined && expect.arch === undefined) {
+      // An imported model: the graph in the metadata rebuilds it, whatever the service.
+      const net = graphNetwork(graphFromJson(meta[GRAPH_METADATA_KEY], `${source}: metadata "graph"`));
+      if (expect.numClasses !== undefined && expect.numClasses !== net.numClasses)
+        throw new WeightsError(`${source}: the model predicts ${net.numClasses} classes, not ${expect.numClasses}`);
+      const model = Model.fromStateDict(net, file.tensors, source);
+      if (meta.masks) model.masks = parseMasks(metadataJson(meta.masks, 'masks', source), source);
+      return model;
+    }
     const arch = parseArch(expect.arch ?? meta.arch ?? '');
     if (expect.arch && meta.arch && meta.arch !== expect.arch)
       throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
@@ -126,6 +137,7 @@ export class Model {
       arch: this.net.arch,
       num_classes: String(this.net.numClasses),
       config: JSON.stringify(this.net.config),
+      ...(this.net.arch === GRAPH_ARCH ? { [GRAPH_METADATA_KEY]: graphToJson(this.net.graph) } : {}),
       ...extraMetadata,
     };
     if (this.masks.size) metadata.masks = JSON.stringify(Object.fromEntries([...this.masks].map(([k, v]) => [k, Array.from(v)])));

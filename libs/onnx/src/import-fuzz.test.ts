@@ -4,7 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
+import { graphToOnnx } from './export.js';
 import { onnxToGraph, type ImportedGraph } from './import.js';
+import { onnxRuntimeRun, onnxRuntimeSession } from './latency.js';
 import { attribute, decodeOnnx, encodeOnnx, floatTensor, floatValueInfo, GraphProto, ModelProto, node, OnnxError } from './onnx-file.js';
 import { torchReference } from './torchvision.test-util.js';
 
@@ -126,10 +128,23 @@ function mutateStructure(src: Uint8Array, rand: () => number): Uint8Array {
   return encodeOnnx(m);
 }
 
-test('structural mutations (dims, data types, truncated raw data, attributes, rewired inputs, swapped operators) never crash the importer', () => {
+test('structural mutations (dims, data types, truncated raw data, attributes, rewired inputs, swapped operators) never crash the importer; what it accepts runs in ONNX Runtime', async () => {
   const rand = mulberry32(1818);
   const src = smallModel();
   const tally: Tally = { imported: 0, refused: 0 };
-  for (let k = 0; k < 2000; k++) tryImport(mutateStructure(src, rand), `structural mutation ${k}`, tally);
+  for (let k = 0; k < 2000; k++) {
+    const label = `structural mutation ${k}`;
+    const accepted = tryImport(mutateStructure(src, rand), label, tally);
+    if (!accepted) continue;
+    // An accepted graph is a valid network: written back, ONNX Runtime loads and runs it.
+    const { channels, height, width } = accepted.graph.input;
+    const session = await onnxRuntimeSession(encodeOnnx(graphToOnnx(accepted.graph, accepted.weights))).catch((e: Error) => assert.fail(`${label}: imported, but ONNX Runtime refuses it: ${e.message}`));
+    try {
+      const out = await onnxRuntimeRun(session, new Float32Array(channels * height * width), [1, channels, height, width]);
+      assert.equal(out.length, accepted.numClasses, `${label}: ${out.length} outputs for ${accepted.numClasses} classes`);
+    } finally {
+      await session.release();
+    }
+  }
   assert.ok(tally.refused > tally.imported, `imported ${tally.imported}, refused ${tally.refused}`);
 });

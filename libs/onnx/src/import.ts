@@ -4,8 +4,11 @@
 // folded into the nodes that read them; everything else must be an operator of SUPPORTED_OPS.
 // Files come from users: every way a file can be wrong is an OnnxError naming what and where.
 import {
+  GRAPH_ARCH,
   GRAPH_METADATA_KEY,
+  GraphError,
   graphParams,
+  inferShapes,
   graphToJson,
   serializeSafeTensors,
   type BatchNormNode,
@@ -17,6 +20,7 @@ import {
   type Pair,
   type PoolNode,
   type StateDict,
+  type TensorShape,
 } from '@flowprune/models';
 import { AttributeProto_AttributeType, TensorProto, type AttributeProto, type NodeProto } from './gen/onnx/onnx.js';
 import { decodeOnnx, floatValues, OnnxError, TensorProto_DataType, type ModelProto } from './onnx-file.js';
@@ -45,6 +49,9 @@ export const SUPPORTED_OPS = [
   'Constant',
 ] as const;
 
+/** Values per input image the importer accepts (a 4096×4096 RGB image is 50M). */
+export const MAX_IMAGE_VALUES = 2 ** 26;
+
 /** Default-domain opsets whose semantics of these operators the importer follows. */
 export const IMPORT_OPSETS = { min: 9, max: 21 } as const;
 
@@ -52,7 +59,7 @@ export interface ImportedGraph {
   graph: Graph;
   /** PyTorch-layout float tensors by the graph's parameter names (initializer names where unique). */
   weights: StateDict;
-  /** The logits' width (the last node's output channels or features). */
+  /** The logits' width (the output's shape, [classes]). */
   numClasses: number;
   /** Default-domain opset the file declares. */
   opset: number;
@@ -117,6 +124,8 @@ class Importer {
     if (dims.length !== 4 || chw.some((d) => d === undefined || !Number.isInteger(d) || d < 1))
       fail(`${source}: input "${input.name}" must be N×C×H×W with fixed C, H and W (got [${dims.map((d) => d.dimValue ?? d.dimParam ?? '?').join(', ')}])`);
     const [channels, height, width] = chw as [number, number, number];
+    if (channels * height * width > MAX_IMAGE_VALUES)
+      fail(`${source}: input "${input.name}" of ${channels}×${height}×${width} values per image is larger than flowprune takes (${MAX_IMAGE_VALUES})`);
     const inputName = input.name ?? fail(`${source}: the input has no name`);
     this.channels.set(inputName, channels);
 
@@ -128,7 +137,15 @@ class Importer {
     if (!this.channels.has(output)) fail(`${source}: the output "${output}" is a constant, not computed from the input`);
     const graph: Graph = { input: { name: inputName, channels, height, width }, nodes: this.nodes, output, params: graphParams(this.nodes) };
     if (graph.nodes.length === 0) fail(`${source}: the graph computes nothing from its input`);
-    return { graph, weights: this.weights, numClasses: this.channels.get(output)!, opset: this.opset };
+    // Spatial sizes, flattened widths and broadcasts are checked with every tensor's shape.
+    let shapes: Map<string, TensorShape>;
+    try {
+      shapes = inferShapes(graph);
+    } catch (e) {
+      if (e instanceof GraphError) return fail(`${source}: ${e.message}`);
+      throw e;
+    }
+    return { graph, weights: this.weights, numClasses: shapes.get(output)![0], opset: this.opset };
   }
 
   /** The nodes the output depends on, in an order where each follows its inputs' producers; finds cycles. */
@@ -679,6 +696,7 @@ function addPads(a: Padding4, b?: Padding4): Padding4 {
 export function importedCheckpoint(imported: ImportedGraph, source: string): Uint8Array {
   const metadata: Record<string, string> = {
     format: 'pt',
+    arch: GRAPH_ARCH,
     [GRAPH_METADATA_KEY]: graphToJson(imported.graph),
     num_classes: String(imported.numClasses),
     imported_from: source,

@@ -1,5 +1,5 @@
 // One pruning step: rank, select, operate (PRUNING-SPEC §5–6), by a named policy.
-import { buildNetwork, Model, type Network } from '@flowprune/models';
+import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, resizeGraph, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
 import { genericStep, type GenericOptions } from './generic.js';
 import { paperDecision, surgeryPlan, type SurgeryPlan } from './plan.js';
@@ -39,7 +39,7 @@ export interface PruneStepResult {
 
 /** Widths of the unpruned network's filter layers. */
 export function originalWidths(net: Network): number[] {
-  return buildNetwork(net.arch, net.numClasses, undefined, net.graph.input).filterLayers.map((l) => l.outChannels);
+  return unprunedNetwork(net).filterLayers.map((l) => l.outChannels);
 }
 
 export function validateImportance(net: Network, importance: number[][]): void {
@@ -84,8 +84,11 @@ export function pruneStep(model: Model, importance: number[][], opts: PruneStepO
     throw new PruneError(
       `this step would remove every channel of layer ${empty} (${net.filterLayers[empty].conv}): n_prune = ${selection.nPrune} of ${selection.nEntries} entries exceeds the unprotected entries; use a smaller ratio or more rounds`,
     );
-  const newNet = buildNetwork(net.arch, net.numClasses, plan.config, net.graph.input);
-  const pruned = Model.fromStateDict(newNet, applyPlanToStateDict(model.stateDict(), plan.tensors), 'pruned state');
+  const state = applyPlanToStateDict(model.stateDict(), plan.tensors);
+  // Built-in architectures rebuild from their config; a graph-only network resizes its graph.
+  const newNet =
+    net.arch === GRAPH_ARCH ? graphNetwork(resizeGraph(net.graph, (p) => state.get(p)?.shape)) : buildNetwork(net.arch, net.numClasses, plan.config, net.graph.input);
+  const pruned = Model.fromStateDict(newNet, state, 'pruned state');
   // Masks are rebuilt each step: ones, then zeros for the channels removed in this step.
   for (const [bn, zeroed] of Object.entries(plan.masks ?? {})) {
     if (zeroed.length === 0) continue;

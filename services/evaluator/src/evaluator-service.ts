@@ -1,6 +1,6 @@
 // EvaluatorService: validation → model rebuilt from its checkpoint → libs/training evaluation.
 import { modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
-import { buildNetwork, countFlops, countMacs, countParameters, Model, stateBytes } from '@flowprune/models';
+import { countFlops, countMacs, countParameters, Model, stateBytes, unprunedNetwork } from '@flowprune/models';
 import {
   type DataLoaderServiceClient,
   type EvaluateRequest,
@@ -26,7 +26,7 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
       try {
         const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(plan.dataset, plan.batchSize, plan.maxSamples), split: plan.split });
         const r = await evaluateModel(model, batches, plan.temperature);
-        const base = buildNetwork(model.net.arch, model.net.numClasses);
+        const base = unprunedNetwork(model.net);
         // After the accuracy pass: the model's weights are warm either way, and timing comes last.
         const latency = plan.latency
           ? await modelLatency(encodeOnnx(modelToOnnx(model)), model, { ...plan.latency, warmup: 2, engines: ENGINES }, 'model')

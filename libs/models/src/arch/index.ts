@@ -1,10 +1,11 @@
 import { deriveFromGraph } from '../graph/network.js';
+import { inferShapes } from '../graph/shapes.js';
 import type { Graph, GraphInput } from '../graph/types.js';
 import { CIFAR_INPUT } from './input.js';
 import { MOBILENET_V1_CONFIG, mobilenetV1Graph } from './mobilenet.js';
 import { RESNET18, RESNET34, RESNET56, resnetDefaultConfig, resnetGraph, type ResNetFamily } from './resnet.js';
 import type { ArchConfig, ArchName, MobileNetConfig, Network, ResNetConfig, VggConfig } from './types.js';
-import { ARCH_NAMES } from './types.js';
+import { ARCH_NAMES, GRAPH_ARCH } from './types.js';
 import { VGG13_CONFIG, vggGraph } from './vgg.js';
 
 export class ArchError extends Error {
@@ -70,7 +71,7 @@ export function defaultConfig(arch: ArchName): ArchConfig {
 }
 
 /** A Network and everything derived from its graph. */
-export function networkFromGraph(arch: ArchName, numClasses: number, config: ArchConfig, graph: Graph): Network {
+export function networkFromGraph(arch: Network['arch'], numClasses: number, config: ArchConfig, graph: Graph): Network {
   return { arch, numClasses, config, graph, params: graph.params, ...deriveFromGraph(graph) };
 }
 
@@ -85,8 +86,27 @@ export function buildNetwork(arch: ArchName, numClasses: number, config?: ArchCo
   }
 }
 
+/**
+ * A network known only by its graph (an imported model): its class count is the graph's output
+ * width; no config (the graph is the whole description). Throws GraphError for an invalid graph.
+ */
+export function graphNetwork(graph: Graph): Network {
+  const out = inferShapes(graph).get(graph.output)!;
+  return networkFromGraph(GRAPH_ARCH, out[0], [], graph);
+}
+
+/**
+ * The unpruned network of `net`'s architecture on its input. A graph-only network is its own: its
+ * checkpoint does not carry the graph it was pruned from.
+ */
+export function unprunedNetwork(net: Network): Network {
+  return net.arch === GRAPH_ARCH ? net : buildNetwork(net.arch, net.numClasses, undefined, net.graph.input);
+}
+
 /** The config of `net`'s architecture with every conv at the width `widthOf(conv weight)` gives. */
 export function configWithWidths(net: Network, widthOf: (convWeight: string) => number): ArchConfig {
+  // A graph-only network has no config: its (resized) graph is its whole description.
+  if (net.arch === GRAPH_ARCH) return net.config;
   return ARCHS[net.arch].configWithWidths(net.config, widthOf);
 }
 

@@ -2,6 +2,8 @@ import type { tf } from '@flowprune/tensor';
 import type { Graph } from '../graph/types.js';
 
 export type ArchName = 'vgg13' | 'mobilenet_v1' | 'resnet56' | 'resnet18' | 'resnet34';
+/** The arch of a network known only by its graph (an imported model): rebuilt from the graph in its metadata. */
+export const GRAPH_ARCH = 'graph';
 export const ARCH_NAMES: readonly ArchName[] = ['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34'];
 
 /** VGG: widths and 'M' (2x2 max-pool), as the paper's `cfg` lists. */
@@ -76,7 +78,7 @@ export type ParamReader = (name: string) => tf.Tensor;
 
 /** A network: its graph, and what callers read off it (all derived from the graph). */
 export interface Network {
-  arch: ArchName;
+  arch: ArchName | typeof GRAPH_ARCH;
   numClasses: number;
   config: ArchConfig;
   graph: Graph;

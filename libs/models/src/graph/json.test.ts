@@ -12,7 +12,7 @@ function everyOp() {
   const s = g.sum(se, g.relu(c));
   const cat = g.concat([s, g.identity(c, 'dropout')]);
   const p = g.pool('avgpool', g.pool('maxpool', cat, { kernel: 2, ceilMode: true }), { kernel: 2 });
-  return g.finish(g.linear('fc', g.flatten(g.identity(p), 8 * 4), 3));
+  return g.finish(g.linear('fc', g.flatten(g.identity(p)), 3));
 }
 
 test('a graph survives JSON: nodes, input, output, and the state_dict entries derived again', () => {
