@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
-import { batchListData, getMeasure, resolveParams, type SampleBatch } from '@flowprune/importance';
+import { batchListData, BUILTIN_MEASURES, getMeasure, resolveParams, type SampleBatch } from '@flowprune/importance';
 import { graphNetwork, isTrainable, Model, type StateDict } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep, type TensorPlan } from '@flowprune/pruning';
 import { initBackend, tf } from '@flowprune/tensor';
@@ -109,3 +109,27 @@ for (const name of TORCHVISION_MODELS) {
     });
   }
 }
+
+test('every measure of the registry (the Hessian-based ones too) scores the imported MobileNet-V2 (depthwise, ReLU6, inverted residuals)', async () => {
+  const imported = onnxToGraph(torchReference('mobilenet_v2').onnx, 'mobilenet_v2.onnx');
+  const model = Model.fromStateDict(graphNetwork(imported.graph), imported.weights);
+  try {
+    // θ₀ for the *_init measures: the imported weights themselves, as at the start of a run.
+    const sd = model.stateDict();
+    const initWeights = new Map(model.net.filterLayers.map((l) => [l.conv, sd.get(l.conv)!.data as Float32Array]));
+    for (const [name, m] of BUILTIN_MEASURES) {
+      // The Hessian-based ones take int(imp_samples / classes) images per class: one each.
+      const params = resolveParams(m.info, m.info.needsData ? { imp_samples: 10 } : {});
+      const { scores } = await m.compute({
+        model,
+        params,
+        ...(m.info.needsData ? { data: batchListData([samples(model, 10)]) } : {}),
+        ...(m.info.needsInitWeights ? { initWeights } : {}),
+      });
+      assert.equal(scores.length, model.net.filterLayers.length, name);
+      scores.forEach((v, l) => assert.ok(v.length === model.net.filterLayers[l].outChannels && v.every(Number.isFinite), `${name}: layer ${l}`));
+    }
+  } finally {
+    model.dispose();
+  }
+});
