@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
 import { batchListData, BUILTIN_MEASURES, getMeasure, resolveParams, type SampleBatch } from '@flowprune/importance';
 import { graphNetwork, isTrainable, Model, type StateDict } from '@flowprune/models';
-import { nextPCumulative, originalWidths, pruneStep, type TensorPlan } from '@flowprune/pruning';
+import { nextPCumulative, originalWidths, pruneStep, PruneError, type TensorPlan } from '@flowprune/pruning';
 import { initBackend, tf } from '@flowprune/tensor';
 import { graphToOnnx } from './export.js';
 import { onnxToGraph } from './import.js';
 import { onnxRuntimeRun, onnxRuntimeSession } from './latency.js';
-import { encodeOnnx } from './onnx-file.js';
+import { encodeOnnx, type ModelProto } from './onnx-file.js';
 import { maxRelDiff, torchReference, TORCHVISION_MODELS } from './torchvision.test-util.js';
 
 await initBackend({ log: () => undefined });
@@ -73,7 +73,15 @@ for (const name of TORCHVISION_MODELS) {
       const imported = onnxToGraph(ref.onnx, `${name}.onnx`);
       const model = Model.fromStateDict(graphNetwork(imported.graph), imported.weights);
       try {
-        if (model.net.filterLayers.length === 0) return t.skip('no conv followed by a BatchNorm: the paper\'s measures have nothing to score');
+        if (model.net.filterLayers.length === 0) {
+          // SqueezeNet: biased convs without BatchNorm. The paper's measures score conv+BatchNorm
+          // filter layers; a network without one is refused by the pruning step, clearly.
+          assert.throws(
+            () => pruneStep(model, [], { ratio: RATIO, pCumulative: nextPCumulative(100, RATIO), originalWidths: [], policy: 'generic' }),
+            (e: unknown) => e instanceof PruneError && /no prunable channel group/.test(e.message),
+          );
+          return t.skip('no conv followed by a BatchNorm: no prunable group (refused with a clear error, checked)');
+        }
         const m = getMeasure(measure);
         const params = resolveParams(m.info, m.info.needsData ? { imp_samples: 4 } : {});
         const { scores } = await m.compute({ model, params, ...(m.info.needsData ? { data: batchListData([samples(model, 4)]) } : {}) });
@@ -91,7 +99,11 @@ for (const name of TORCHVISION_MODELS) {
           const after = pruned.stateDict();
           const [nBefore, nAfter] = [paramCount(before, model), paramCount(after, pruned)];
           assert.ok(nAfter < nBefore, `parameters ${nBefore} → ${nAfter}`);
-          const session = await onnxRuntimeSession(encodeOnnx(graphToOnnx(pruned.net.graph, after)));
+          const exported = graphToOnnx(pruned.net.graph, after);
+          const onnxValues = (m: ModelProto) => m.graph!.initializer.reduce((s, i) => s + i.dims.reduce((a, b) => a * b, 1), 0);
+          const [onnxBefore, onnxAfter] = [onnxValues(graphToOnnx(model.net.graph, before)), onnxValues(exported)];
+          assert.ok(onnxAfter < onnxBefore, `ONNX initializer values ${onnxBefore} → ${onnxAfter}`);
+          const session = await onnxRuntimeSession(encodeOnnx(exported));
           try {
             const ort = await onnxRuntimeRun(session, ref.input.data, ref.input.shape);
             const d = maxRelDiff(ort, got);
@@ -99,7 +111,7 @@ for (const name of TORCHVISION_MODELS) {
           } finally {
             await session.release();
           }
-          t.diagnostic(`${name} ${measure}: parameters ${nBefore} → ${nAfter}; pruned vs zeroed ${diff.toExponential(1)}`);
+          t.diagnostic(`${name} ${measure}: parameters ${nBefore} → ${nAfter}, ONNX initializer values ${onnxBefore} → ${onnxAfter}; pruned vs zeroed ${diff.toExponential(1)}`);
         } finally {
           pruned.dispose();
         }

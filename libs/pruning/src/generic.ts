@@ -13,6 +13,12 @@ export interface GenericOptions {
   aggregate?: GroupAggregate;
   /** Largest fraction of a group removed in one step (default 1: every group keeps ≥ 1 channel). */
   maxRatio?: number;
+  /**
+   * Channels kept per group as a multiple of this (e.g. 8, for hardware): a group keeps the next
+   * multiple up of what the ranking leaves it, its most important removed channels returning
+   * (default 1). A group at most this wide keeps what the ranking leaves.
+   */
+  roundTo?: number;
 }
 
 export interface GenericStep {
@@ -37,6 +43,8 @@ export function genericStep(net: Network, importance: number[][], ratio: number,
   if (!aggregate) throw new PruneError(`aggregate must be one of ${Object.keys(combine).join(', ')}, got ${opts.aggregate}`);
   const maxRatio = opts.maxRatio ?? 1;
   if (!(maxRatio > 0 && maxRatio <= 1)) throw new PruneError(`max_ratio must be in (0, 1], got ${maxRatio}`);
+  const roundTo = opts.roundTo ?? 1;
+  if (!Number.isInteger(roundTo) || roundTo < 1) throw new PruneError(`round_to must be a positive integer, got ${roundTo}`);
   // Per prunable group channel, the values of the filter layers writing it.
   const values = new Map<ChannelGroup, number[][]>();
   s.layers.forEach((role, l) => {
@@ -46,6 +54,10 @@ export function genericStep(net: Network, importance: number[][], ratio: number,
     role.channels.forEach((k, c) => v[k].push(importance[l][c]));
   });
   const entries = [...values].flatMap(([group, vs]) => vs.map((v, channel) => ({ group, channel, value: aggregate(v) })));
+  if (entries.length === 0)
+    throw new PruneError(
+      `the network has no prunable channel group: no conv whose output channels a BatchNorm normalises and that can be removed without touching the image input or the logits (${s.layers.length} filter layers); it can be trained and evaluated, not pruned`,
+    );
   const nPrune = Math.trunc(ratio * entries.length);
   const order = entries.map((_, i) => i).sort((a, b) => entries[a].value - entries[b].value || a - b);
   const removed = new Map<ChannelGroup, number[]>();
@@ -60,6 +72,14 @@ export function genericStep(net: Network, importance: number[][], ratio: number,
     removed.set(e.group, list);
     taken++;
   }
+  // Rounding: removed lists are in ascending importance, so the most important ones return first.
+  if (roundTo > 1)
+    for (const [group, list] of removed) {
+      if (group.size <= roundTo) continue;
+      const keep = Math.min(group.size, Math.ceil((group.size - list.length) / roundTo) * roundTo);
+      list.length = group.size - keep;
+      if (list.length === 0) removed.delete(group);
+    }
   const boundaryTie = nPrune > 0 && nPrune < entries.length && entries[order[nPrune - 1]].value === entries[order[nPrune]].value;
   // Per filter layer: its channels in ascending group-importance order, and how many of them go.
   const rank = new Map<ChannelGroup, Map<number, number>>();
