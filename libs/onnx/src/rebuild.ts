@@ -1,7 +1,8 @@
-// flowprune's own Model from an ONNX file flowprune exported: the architecture, class count and
-// channel config come from metadata_props, the weights from the initializers (named as the
-// state_dict). Any other ONNX model needs an importer (`flowprune import`, issue 18), not this.
-import { buildNetwork, Model, parseArch, type ArchConfig, type Model as FlowpruneModel, type StateDict } from '@flowprune/models';
+// flowprune's own Model from an ONNX file: a built-in architecture flowprune exported rebuilds from
+// metadata_props (architecture, class count, channel config) and the initializers (named as the
+// state_dict); any other file, and an imported model flowprune exported again, through the importer.
+import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, parseArch, type ArchConfig, type Model as FlowpruneModel, type StateDict } from '@flowprune/models';
+import { onnxToGraph } from './import.js';
 import { decodeOnnx, floatValues, metadataOf, OnnxError, type ModelProto } from './onnx-file.js';
 
 /** The metadata_props keys flowprune writes, as in its safetensors checkpoints. */
@@ -21,10 +22,10 @@ export function modelFromOnnx(bytes: Uint8Array | ModelProto, source = 'model.on
   const proto = bytes instanceof Uint8Array ? decodeOnnx(bytes, source) : bytes;
   const meta = metadataOf(proto);
   const arch = meta.get(METADATA_KEYS.arch);
-  if (arch === undefined)
-    throw new OnnxError(
-      `${source} was not exported by flowprune (no "arch" in its metadata_props), so flowprune cannot rebuild it; arbitrary ONNX models need an importer (\`flowprune import\`, issue 18), which this build does not have yet`,
-    );
+  if (arch === undefined || arch === GRAPH_ARCH) {
+    const imported = onnxToGraph(proto, source);
+    return Model.fromStateDict(graphNetwork(imported.graph), imported.weights, source);
+  }
   let config: ArchConfig | undefined;
   try {
     config = meta.has(METADATA_KEYS.config) ? (JSON.parse(meta.get(METADATA_KEYS.config)!) as ArchConfig) : undefined;

@@ -45,15 +45,27 @@ test('latency with a baseline prints both engines per batch and MAC vs measured 
   assert.equal(text.match(/1\.00×/g)?.length, 4, 'the MAC speed-up of a model over itself is 1.00× on every row');
 });
 
-test('latency of an ONNX model flowprune did not export: a clear error, and ONNX Runtime alone when asked', async () => {
+test('latency of an ONNX model flowprune did not export: flowprune rebuilds it through the importer', async () => {
   const file = foreignOnnx();
+  const lines: string[] = [];
+  await runLatency(file, { batches: [1], engines: ['onnxruntime', 'flowprune'], warmup: 0, runs: 1 }, (l) => lines.push(l));
+  assert.match(lines.join('\n'), /foreign\.onnx.*ONNX Runtime \(CPU EP\)/);
+  assert.match(lines.join('\n'), /foreign\.onnx.*flowprune \(/);
+});
+
+test('latency of an ONNX model the importer refuses: its error, and ONNX Runtime alone when asked', async () => {
+  const proto = decodeOnnx(new Uint8Array(readFileSync(foreignOnnx())));
+  proto.graph!.node.push({ ...proto.graph!.node.at(-1)!, opType: 'Softmax', name: 'sm', input: [proto.graph!.output[0].name!], output: ['probs'], attribute: [] });
+  proto.graph!.output[0] = { ...proto.graph!.output[0], name: 'probs' };
+  const file = join(dir, 'softmax.onnx');
+  writeFileSync(file, encodeOnnx(proto));
   await assert.rejects(
     runLatency(file, { batches: [1], engines: ['onnxruntime', 'flowprune'], warmup: 0, runs: 1 }, () => undefined),
-    /foreign\.onnx was not exported by flowprune .*`flowprune import`.*--engines onnxruntime/,
+    /softmax\.onnx: node "sm" \(Softmax\): operator Softmax is not supported.*--engines onnxruntime/,
   );
   const lines: string[] = [];
   await runLatency(file, { batches: [1], engines: ['onnxruntime'], warmup: 0, runs: 2 }, (l) => lines.push(l));
-  assert.match(lines.join('\n'), /foreign\.onnx.*ONNX Runtime \(CPU EP\).*—/);
+  assert.match(lines.join('\n'), /softmax\.onnx.*ONNX Runtime \(CPU EP\).*—/);
 });
 
 test('flag values are checked, naming the flag', () => {

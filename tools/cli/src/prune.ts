@@ -92,9 +92,9 @@ export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
   model.net.filterLayers.forEach((l, i) => table.push([i, l.conv, l.outChannels, res.remaining[i], res.selection.counts[i]]));
   console.log(table.toString());
   console.log(
-    `${arch}: ${measure}, ratio ${o.ratio} (effective ${res.effectiveRatio}), p_cumulative ${pCumulative}: pruned ${res.selection.nPrune} of ${res.selection.nEntries} ranking entries, ${(100 * res.prunedFraction).toFixed(2)} % of channels`,
+    `${model.net.arch}: ${measure}, ratio ${o.ratio} (effective ${res.effectiveRatio}), p_cumulative ${pCumulative}: pruned ${res.selection.nPrune} of ${res.selection.nEntries} ranking entries, ${(100 * res.prunedFraction).toFixed(2)} % of channels`,
   );
-  console.log(`config: ${JSON.stringify(res.plan.config)}`);
+  if (model.net.arch !== GRAPH_ARCH) console.log(`config: ${JSON.stringify(res.plan.config)}`);
   console.log(`wrote ${o.out} and ${reportPath(o.out)}`);
   res.model.dispose();
   model.dispose();

@@ -40,7 +40,7 @@ export function registerLatency(program: Command): void {
     .option('--threads <n>', 'compute threads of both engines (default: all cores)', Number)
     .option('--warmup <n>', 'untimed runs first', Number, 3)
     .option('--runs <n>', 'timed runs per batch size', Number, 20)
-    .option('--engines <list>', "onnxruntime,flowprune (flowprune needs a model flowprune exported; other ONNX models need an importer, issue 18)", 'onnxruntime,flowprune')
+    .option('--engines <list>', "onnxruntime,flowprune (flowprune rebuilds any other ONNX model through the importer, as \`flowprune import\` does)", 'onnxruntime,flowprune')
     .action(async (file: string, o: LatencyFlags) => {
       const [warmup] = o.warmup === 0 ? [0] : positiveIntegers(String(o.warmup), '--warmup');
       await runLatency(file, {
