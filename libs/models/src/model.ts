@@ -4,6 +4,8 @@ import { GRAPH_ARCH } from './arch/types.js';
 import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
 import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from './arch/types.js';
 import { isTrainable } from './arch/types.js';
+import { CIFAR_INPUT } from './arch/input.js';
+import type { GraphInput } from './graph/types.js';
 import { tfShape, tfToTorch, torchToTf } from './layout.js';
 import { mulberry32 } from '@flowprune/common';
 import { parseSafeTensors, serializeSafeTensors, type SafeTensor } from './safetensors.js';
@@ -111,7 +113,8 @@ export class Model {
       throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
     const numClasses = expect.numClasses ?? (meta.num_classes ? Number(meta.num_classes) : inferClasses(file.tensors));
     const config = expect.config ?? (meta.config ? (metadataJson(meta.config, 'config', source) as ArchConfig) : undefined);
-    const model = Model.fromStateDict(buildNetwork(arch, numClasses, config), file.tensors, source);
+    const input = meta.input ? parseInput(metadataJson(meta.input, 'input', source), source) : undefined;
+    const model = Model.fromStateDict(buildNetwork(arch, numClasses, config, input), file.tensors, source);
     if (meta.masks) model.masks = parseMasks(metadataJson(meta.masks, 'masks', source), source);
     return model;
   }
@@ -137,7 +140,13 @@ export class Model {
       arch: this.net.arch,
       num_classes: String(this.net.numClasses),
       config: JSON.stringify(this.net.config),
-      ...(this.net.arch === GRAPH_ARCH ? { [GRAPH_METADATA_KEY]: graphToJson(this.net.graph) } : {}),
+      // A graph-only network carries its graph (input size included); a built-in one writes only a
+      // non-default input size, so CIFAR checkpoints stay as they were.
+      ...(this.net.arch === GRAPH_ARCH
+        ? { [GRAPH_METADATA_KEY]: graphToJson(this.net.graph) }
+        : sameInput(this.net.graph.input, CIFAR_INPUT)
+          ? {}
+          : { input: JSON.stringify(this.net.graph.input) }),
       ...extraMetadata,
     };
     if (this.masks.size) metadata.masks = JSON.stringify(Object.fromEntries([...this.masks].map(([k, v]) => [k, Array.from(v)])));
@@ -185,6 +194,16 @@ function metadataJson(text: string, key: string, source: string): unknown {
   } catch (e) {
     throw new WeightsError(`${source}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
   }
+}
+
+const sameInput = (a: GraphInput, b: GraphInput) => a.name === b.name && a.channels === b.channels && a.height === b.height && a.width === b.width;
+
+function parseInput(value: unknown, source: string): GraphInput {
+  const v = value as Partial<GraphInput> | null;
+  const dim = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
+  if (!v || typeof v !== 'object' || typeof v.name !== 'string' || !dim(v.channels) || !dim(v.height) || !dim(v.width))
+    throw new WeightsError(`${source}: metadata "input" must be {"name", "channels", "height", "width"} with positive integer sizes`);
+  return { name: v.name, channels: v.channels!, height: v.height!, width: v.width! };
 }
 
 function parseMasks(value: unknown, source: string): Map<string, Float32Array> {

@@ -6,7 +6,7 @@
 // channel to its input channel; add and broadcast-mul tie their inputs' channels; concat ties out[o+c]
 // to input[c] at the input's offset; flatten keeps channel c as a block of H·W features. The classes
 // of elements are the coupled channels; classes that live in the same tensors form one group.
-import { consumersOf, inferShapes, type Graph, type GraphNode } from '@flowprune/models';
+import { consumersOf, inferShapes, isDepthwise, type Graph, type GraphNode } from '@flowprune/models';
 
 /** The slice of one parameter tensor that a group's channels index. */
 export interface GroupSlice {
@@ -56,8 +56,6 @@ class UnionFind {
     if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
   }
 }
-
-const isDepthwise = (n: GraphNode): boolean => n.op === 'conv' && n.groups > 1 && n.groups === n.inChannels && n.outChannels === n.inChannels;
 
 /** The channel-dependency groups of a graph, in the order their first tensor is produced. */
 export function dependencyGroups(graph: Graph): DependencyGraph {
@@ -179,7 +177,7 @@ function describeSlices(graph: Graph, g: ChannelGroup, consumers: Map<string, Gr
       for (const name of [p.weight, p.bias, p.runningMean, p.runningVar]) g.slices.push({ param: name, dim: 0, index, span: 1 });
     }
     for (const c of consumers.get(t) ?? []) {
-      if (c.op === 'conv' && !isDepthwise(c) && c.groups === 1) g.slices.push({ param: c.weight, dim: 1, index, span: 1 });
+      if (c.op === 'conv' && c.groups === 1) g.slices.push({ param: c.weight, dim: 1, index, span: 1 });
       else if (c.op === 'linear') {
         const span = spanOf.get(t)!;
         g.slices.push({ param: c.weight, dim: 1, index: index.map((i) => i * span), span });

@@ -1,6 +1,6 @@
 // How each state_dict tensor of the current network maps into the pruned one (PRUNING-SPEC §6),
 // derived from what is removed per channel-dependency group.
-import { configWithWidths, type ArchConfig, type Network } from '@flowprune/models';
+import { configWithWidths, resizeGraph, type ArchConfig, type Graph, type Network } from '@flowprune/models';
 import type { ChannelGroup } from './dependency.js';
 import type { Selection } from './ranking.js';
 import { paperRules } from './ranking.js';
@@ -15,6 +15,8 @@ export interface TensorPlan {
 
 export interface SurgeryPlan {
   config: ArchConfig;
+  /** The pruned network's graph (physical widths). */
+  graph: Graph;
   /** With masked channels: the config with them excluded (used for "Pruned %" only). */
   effectiveConfig?: ArchConfig;
   tensors: Map<string, TensorPlan>;
@@ -70,13 +72,13 @@ export function surgeryPlan(net: Network, decision: PruningDecision): SurgeryPla
   const physical = (weight: string) => shapes.get(weight)![0] - (drop.get(weight)?.[0].size ?? 0);
   const config = configWithWidths(net, physical);
   const maskedOf = new Map([...decision.masked].map(([l, c]) => [net.filterLayers[l].conv, c.length]));
-  const kept = s.layers.map((role) => {
+  const kept = s.layers.map((role, l) => {
     const gone = new Set(decision.removed.get(role.group) ?? []);
-    const own = net.filterLayers[s.layers.indexOf(role)];
-    const masked = new Set(decision.masked.get(s.layers.indexOf(role)) ?? []);
-    return Array.from({ length: own.outChannels }, (_, c) => c).filter((c) => !gone.has(role.channels[c]) && !masked.has(c));
+    const masked = new Set(decision.masked.get(l) ?? []);
+    return role.channels.flatMap((k, c) => (gone.has(k) || masked.has(c) ? [] : [c]));
   });
-  const plan: SurgeryPlan = { config, tensors, kept };
+  const graph = resizeGraph(net.graph, (n) => physical(n.weight));
+  const plan: SurgeryPlan = { config, graph, tensors, kept };
   if (decision.masked.size) {
     plan.effectiveConfig = configWithWidths(net, (w) => physical(w) - (maskedOf.get(w) ?? 0));
     plan.masks = masks;

@@ -1,5 +1,5 @@
 // One pruning step: rank, select, operate (PRUNING-SPEC §5–6), by a named policy.
-import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, resizeGraph, unprunedNetwork, type Network } from '@flowprune/models';
+import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
 import { genericStep, type GenericOptions } from './generic.js';
 import { paperDecision, surgeryPlan, type SurgeryPlan } from './plan.js';
@@ -87,7 +87,7 @@ export function pruneStep(model: Model, importance: number[][], opts: PruneStepO
   const state = applyPlanToStateDict(model.stateDict(), plan.tensors);
   // Built-in architectures rebuild from their config; a graph-only network resizes its graph.
   const newNet =
-    net.arch === GRAPH_ARCH ? graphNetwork(resizeGraph(net.graph, (p) => state.get(p)?.shape)) : buildNetwork(net.arch, net.numClasses, plan.config, net.graph.input);
+    net.arch === GRAPH_ARCH ? graphNetwork(plan.graph) : buildNetwork(net.arch, net.numClasses, plan.config, net.graph.input);
   const pruned = Model.fromStateDict(newNet, state, 'pruned state');
   // Masks are rebuilt each step: ones, then zeros for the channels removed in this step.
   for (const [bn, zeroed] of Object.entries(plan.masks ?? {})) {

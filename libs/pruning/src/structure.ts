@@ -1,5 +1,5 @@
 // What the pruning rules need to know about a network, read off its graph and dependency groups.
-import { consumersOf, type ConvNode, type Network } from '@flowprune/models';
+import { consumersOf, isDepthwise, type ConvNode, type Network } from '@flowprune/models';
 import { dependencyGroups, type ChannelGroup, type DependencyGraph } from './dependency.js';
 
 /** A filter layer's place in the dependency structure. */
@@ -33,10 +33,11 @@ export function pruningStructure(net: Network): PruningStructure {
   const convByWeight = new Map(net.graph.nodes.flatMap((n) => (n.op === 'conv' ? [[n.weight, n] as const] : [])));
   const layerOfConv = new Map(net.filterLayers.map((l, i) => [convByWeight.get(l.conv)!.name, i]));
   const bnByPrefix = new Map(net.graph.nodes.flatMap((n) => (n.op === 'batchnorm' ? [[n.prefix, n] as const] : [])));
+  const nodeByName = new Map(net.graph.nodes.map((n) => [n.name, n]));
   const nonDepthwiseProducers = (g: ChannelGroup) =>
     g.producers.filter((p) => {
-      const n = net.graph.nodes.find((m) => m.name === p)!;
-      return !(n.op === 'conv' && n.groups > 1 && n.groups === n.inChannels);
+      const n = nodeByName.get(p)!;
+      return !(n.op === 'conv' && isDepthwise(n));
     });
   const residualGroups = new Set(deps.groups.filter((g) => nonDepthwiseProducers(g).length > 1));
   const layers = net.filterLayers.map((l): LayerRole => {
@@ -44,7 +45,7 @@ export function pruningStructure(net: Network): PruningStructure {
     const [gid] = deps.channelOf.get(conv.output)![0];
     const group = deps.groups[gid];
     const channels = deps.channelOf.get(conv.output)!.map(([, c]) => c);
-    const depthwise = conv.groups > 1 && conv.groups === conv.inChannels;
+    const depthwise = isDepthwise(conv);
     const sourceConv = depthwise ? nonDepthwiseProducers(group)[0] : undefined;
     const source = sourceConv !== undefined ? layerOfConv.get(sourceConv) : undefined;
     const bnOut = bnByPrefix.get(l.bn)!.output;

@@ -50,3 +50,19 @@ export const relMax = (a: Float32Array, b: Float32Array) => {
   return diff / scale;
 };
 
+
+/**
+ * Logits of the pruned model against the unpruned model's with every removed or masked channel
+ * zeroed (relative max difference), and the unpruned model's own logits against the masked ones.
+ */
+export function maskedLogitDifference(before: Model, after: Model, kept: number[][], seed: number): { pruned: number; unmasked: number } {
+  const x = input(2, seed);
+  const masks = keptMasks(before, kept);
+  const want = before.forward(x, { training: false, masks });
+  const got = after.forward(x);
+  const plain = before.forward(x);
+  const w = want.dataSync() as Float32Array;
+  const out = { pruned: relMax(got.dataSync() as Float32Array, w), unmasked: relMax(plain.dataSync() as Float32Array, w) };
+  tf.dispose([x, want, got, plain, ...masks.values()]);
+  return out;
+}

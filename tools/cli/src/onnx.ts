@@ -15,7 +15,7 @@ import {
   type EngineLatency,
   type ModelLatencyOptions,
 } from '@flowprune/onnx';
-import { getBackendInfo, initBackend } from '@flowprune/tensor';
+import { initBackend } from '@flowprune/tensor';
 import { checkpointBytes } from './eval.js';
 
 export interface ExportOptions {
@@ -43,8 +43,7 @@ export async function runExport(o: ExportOptions): Promise<{ bytes: number; node
   }
 }
 
-export interface LatencyCommandOptions extends Omit<ModelLatencyOptions, 'engines'> {
-  engines: Engine[];
+export interface LatencyCommandOptions extends ModelLatencyOptions {
   baseline?: string;
 }
 
@@ -93,7 +92,7 @@ export async function runLatency(file: string, o: LatencyCommandOptions, print: 
   if (o.threads) process.env.FLOWPRUNE_THREADS = String(o.threads);
   const info = await initBackend({ log: () => undefined });
   const models = [...(o.baseline ? [await measure(o.baseline, o)] : []), await measure(file, o)];
-  const engineName = (e: Engine) => (e === 'onnxruntime' ? 'ONNX Runtime (CPU EP)' : `flowprune (${info.name}, ${getBackendInfo()?.threads ?? '?'} threads)`);
+  const engineName = (e: Engine) => (e === 'onnxruntime' ? 'ONNX Runtime (CPU EP)' : `flowprune (${info.name}, ${info.threads} threads)`);
   const table = new Table({ head: ['model', 'engine', 'batch', 'p50 ms', 'p95 ms', 'images/s', 'MACs'], style: plain });
   for (const m of models)
     for (const s of m.latency) table.push([m.file, engineName(s.engine), s.batch, ms(s.p50Ms), ms(s.p95Ms), Math.round(s.imagesPerSecond), m.macs?.toLocaleString('en-US') ?? '—']);

@@ -1,5 +1,5 @@
 // Shape inference (PyTorch's output-size rules) and the structural checks every graph passes.
-import type { Graph, GraphNode, TensorShape } from './types.js';
+import type { ConvNode, Graph, GraphNode, TensorShape } from './types.js';
 
 export class GraphError extends Error {
   readonly kind = 'invalid-argument';
@@ -12,6 +12,9 @@ export class GraphError extends Error {
 const fail = (node: GraphNode, msg: string): never => {
   throw new GraphError(`node ${node.name} (${node.op}): ${msg}`);
 };
+
+/** A depthwise conv: groups = in channels = out channels, each channel filtered on its own. */
+export const isDepthwise = (n: ConvNode): boolean => n.groups > 1 && n.groups === n.inChannels && n.outChannels === n.inChannels;
 
 const isMap = (s: TensorShape): s is [number, number, number] => s.length === 3;
 
