@@ -85,6 +85,8 @@ export interface RunRecord {
   fence?: number;
   /** CancelRun reached a replica that does not hold the run: the holder stops at its next renewal. */
   cancelRequested?: boolean;
+  /** W3C trace context (traceparent, baggage) of the call that queued the run: its trainer continues that trace. */
+  trace?: Record<string, string>;
 }
 
 /** A trainer's claim on a run: valid until `expiresAt` unless renewed with the same token. */
@@ -115,6 +117,7 @@ export interface RunRecordInput {
   /** Defaults to `created`. */
   status?: RunStatus;
   summary?: Record<string, unknown>;
+  trace?: Record<string, string>;
 }
 
 /**

@@ -10,7 +10,7 @@ import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalid
 import { buildNetwork, Model } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import { fencedStore, isEnded, StoreError, type EpochStat, type RoundRecord, type RunEvent, type RunPatch, type RunRecord, type RunStore } from '@flowprune/store';
-import { annotateActiveSpan, ATTR_RUN_ID, runInContext, withRunId, type Context } from '@flowprune/telemetry';
+import { annotateActiveSpan, ATTR_RUN_ID, contextCarrier, contextFromCarrier, runInContext, withRunId, type Context } from '@flowprune/telemetry';
 import { isTrackable, makeTracker, planEpochs, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
@@ -58,6 +58,8 @@ interface ActiveRun {
   /** The store with every write to this run fenced by `token`. */
   store: RunStore;
   history: TimedEvent[];
+  /** `history` holds the run's stored events (read once the run is claimed). */
+  historyLoaded: boolean;
   watchers: Set<AsyncQueue<TimedEvent>>;
   cancelled: boolean;
   /** Stopped by the trainer's shutdown (SIGTERM), not by CancelRun: left resumable. */
@@ -117,7 +119,9 @@ export class RunManager {
     if (cfg.trackImportance && !isTrackable(cfg.measure))
       throw invalidArgument('spec.track_importance', `cannot track ${cfg.measure}; trackable measures: biased_loss_tracked, loss_based, biased_loss, tfo, fisher, nvidia`);
     const pretrained = spec.pretrained ? await this.loadPretrained(spec) : undefined;
-    const record = await this.deps.store.createRun(runRecordInput(cfg, this.deps.backend));
+    // The run continues this call's trace in whichever trainer claims it.
+    const record = await this.deps.store.createRun({ ...runRecordInput(cfg, this.deps.backend), trace: contextCarrier() });
+    annotateActiveSpan({ [ATTR_RUN_ID]: record.id });
     // The starting weights travel with the run: whichever trainer claims it reads them from the store.
     if (pretrained) await this.deps.store.putCheckpoint(record.id, PRETRAINED_CHECKPOINT, pretrained);
     await this.deps.store.enqueueRun(record.id);
@@ -134,6 +138,8 @@ export class RunManager {
   async resume(id: string): Promise<{ nextEpoch: number; totalEpochs: number }> {
     const active = this.runs.get(id);
     if (active && this.isLive(active)) throw failedPrecondition(`run ${id} is running on this trainer; watch it instead`);
+    const resumeTrace = contextCarrier();
+    if (Object.keys(resumeTrace).length > 0) await this.deps.store.updateRun(id, { trace: resumeTrace }).catch(() => undefined); // the resumed session continues this call's trace
     const record = await this.deps.store.enqueueRun(id).catch((e: unknown) => {
       throw isStoreError(e, 'not_found') ? notFound(`run ${id} does not exist`) : rpcErrorOf(e);
     });
@@ -146,7 +152,7 @@ export class RunManager {
   /** Past events, then live ones until the run ends: from memory on the holder, else from the store. */
   async *watch(id: string): AsyncGenerator<TimedEvent> {
     const run = this.runs.get(id);
-    if (!run || !this.isLive(run)) {
+    if (!run || !this.isLive(run) || !run.historyLoaded) {
       yield* this.watchStore(id);
       return;
     }
@@ -244,12 +250,12 @@ export class RunManager {
 
   private launch(record: RunRecord): void {
     const token = record.lease!.token;
-    annotateActiveSpan({ [ATTR_RUN_ID]: record.id });
     const run: ActiveRun = {
       id: record.id,
       token,
       store: fencedStore(this.deps.store, record.id, token),
       history: [],
+      historyLoaded: false,
       watchers: new Set(),
       cancelled: record.cancelRequested === true,
       interrupted: false,
@@ -259,11 +265,12 @@ export class RunManager {
       pendingRounds: [],
       persisting: Promise.resolve(),
       done: Promise.resolve(),
-      trace: withRunId(record.id),
+      trace: withRunId(record.id, contextFromCarrier(record.trace)),
     };
     this.runs.set(record.id, run);
     const renewal = setInterval(() => void this.renew(run), this.queue.renewMs);
-    run.done = this.execute(run, record).finally(() => {
+    // The whole session (its data-loader calls too) continues the trace of the call that queued the run.
+    run.done = runInContext(run.trace, () => this.execute(run, record)).finally(() => {
       clearInterval(renewal);
       this.kick();
     });
@@ -314,6 +321,7 @@ export class RunManager {
       const cfg = runConfigFromRecord(record);
       // Watchers see the whole run; an earlier session's end is not this run's end.
       run.history = (await store.readEvents(run.id)).filter((e) => e.type !== 'finished' && e.type !== 'failed').map(timedEvent);
+      run.historyLoaded = true;
       await store.updateRun(run.id, { backend: this.deps.backend, error: undefined });
       const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, { name: 'data-loader' });
       const snapshot = record.resume ? await loadSnapshot(store, run.id, record.resume) : undefined;
@@ -329,7 +337,7 @@ export class RunManager {
       });
       // Tracked importance lives in the trainer: it needs every tracked step's gradients.
       if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
-      const summary = await runInContext(run.trace, () => runPruneTrain(cfg, ports));
+      const summary = await runPruneTrain(cfg, ports);
       await this.end(run, { status: 'completed', body: { kind: 'finished', summary }, summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
     } catch (e) {
       if (run.ended) return; // the drain recorded the end already
