@@ -66,8 +66,11 @@ interface ActiveRun {
   interrupted: boolean;
   /** Another trainer holds the run now: this one writes nothing more about it. */
   lost: boolean;
-  /** The final status is recorded and the lease released. */
+  /** The final status is being recorded (no renewals meanwhile) / is recorded and the lease released. */
+  ending: boolean;
   ended: boolean;
+  /** execute() has returned: the run no longer takes a slot of --max-runs. */
+  settled: boolean;
   /** Stats and rounds of epochs not yet committed by a snapshot (see commitRecords). */
   pendingStats: EpochStat[];
   pendingRounds: RoundRecord[];
@@ -219,7 +222,8 @@ export class RunManager {
   private async claimLoop(): Promise<void> {
     const { log, holder, leaseMs, pollMs, maxRuns } = this.queue;
     while (!this.stopping) {
-      const working = [...this.runs.values()].filter((r) => this.isLive(r)).length;
+      // A lost run counts until it has stopped computing.
+      const working = [...this.runs.values()].filter((r) => !r.settled).length;
       if (working < maxRuns) {
         let claimed: RunRecord | null = null;
         try {
@@ -260,7 +264,9 @@ export class RunManager {
       cancelled: record.cancelRequested === true,
       interrupted: false,
       lost: false,
+      ending: false,
       ended: false,
+      settled: false,
       pendingStats: [],
       pendingRounds: [],
       persisting: Promise.resolve(),
@@ -271,13 +277,14 @@ export class RunManager {
     const renewal = setInterval(() => void this.renew(run), this.queue.renewMs);
     // The whole session (its data-loader calls too) continues the trace of the call that queued the run.
     run.done = runInContext(run.trace, () => this.execute(run, record)).finally(() => {
+      run.settled = true;
       clearInterval(renewal);
       this.kick();
     });
   }
 
   private async renew(run: ActiveRun): Promise<void> {
-    if (!this.isLive(run)) return;
+    if (!this.isLive(run) || run.ending) return;
     try {
       const record = await this.deps.store.renewLease(run.id, run.token, this.queue.leaseMs);
       if (record.cancelRequested) run.cancelled = true;
@@ -363,6 +370,7 @@ export class RunManager {
   ): Promise<void> {
     const body: RunEventBody = outcome.status === 'completed' ? outcome.body : { kind: 'failed', message: outcome.message };
     const patch: RunPatch = outcome.status === 'completed' ? { status: 'completed', summary: outcome.summary } : { status: outcome.status, error: { message: outcome.message } };
+    run.ending = true;
     this.persist(run, body);
     await run.persisting;
     if (run.lost) throw new StoreError('fenced', `run ${run.id}: lease lost before its end was recorded`);
