@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '@flowprune/grpc';
 import { FileRunStore } from '@flowprune/store';
-import { listRunsTable, waitForRuns } from './runs.js';
+import { listRunsTable, showRun, waitForRuns } from './runs.js';
 
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const input = { spec: {}, model: 'resnet56', dataset: 'cifar10' };
@@ -26,6 +26,8 @@ test('runs ls shows queued runs with their position and running ones with their 
   assert.match(row(ids[0]), /running.*gpu-node-7/);
   assert.match(row(ids[1]), /queued.*#1 in queue/);
   assert.match(row(ids[2]), /queued.*#2 in queue/);
+  assert.match(await showRun(store, ids[0]), /gpu-node-7 \(lease until .*, token 1\)/);
+  assert.match(await showRun(store, ids[2]), /#2 since /);
   // Filtered views keep the positions in the whole queue.
   assert.match((await listRunsTable(store, { status: 'queued', seed: undefined })).split('\n').find((l) => l.includes(ids[2])) ?? '', /#2 in queue/);
 });

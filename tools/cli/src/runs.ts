@@ -84,6 +84,8 @@ export async function showRun(store: RunStore, id: string): Promise<string> {
   const r = await mustGet(store, id);
   const head = new Table(plain());
   head.push({ run: r.id }, { status: r.status }, { model: r.model }, { dataset: r.dataset }, { measure: r.measure ?? '—' }, { backend: r.backend ?? '—' }, { created: r.createdAt });
+  if (r.lease) head.push({ trainer: `${r.lease.holder} (lease until ${r.lease.expiresAt}, token ${r.lease.token})` });
+  if (r.status === 'queued') head.push({ queued: `#${queuePositions(await store.listRuns({ status: 'queued' })).get(r.id)} since ${r.queuedAt}` });
   if (r.error) head.push({ error: r.error.message });
   const epochs = new Table({ head: ['epoch', 'phase', 'lr', 'train loss', 'train acc', 'test loss', 'test acc', 'seconds'], ...plain() });
   r.stats.forEach((s, i) => epochs.push([i, s.phase, s.lr, s.trainLoss.toFixed(4), pct(s.trainAcc), s.testLoss?.toFixed(4) ?? '—', pct(s.testAcc), s.seconds.toFixed(1)]));
