@@ -8,6 +8,7 @@ import { annotateActiveSpan, ATTR_RUN_ID, runInContext, withRunId, type Context 
 import { isTrackable, makeTracker, planEpochs, resolveRunConfig, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody, type RunSnapshot } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
 import { isTerminal } from './run-events.js';
+import { makeRunAnalysis } from './run-analysis.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
 import { loadSnapshot } from './run-snapshots.js';
 import { runConfigFromSpec } from './run-spec.js';
@@ -137,6 +138,7 @@ export class RunManager {
       });
       // Tracked importance lives in the trainer: it needs every tracked step's gradients.
       if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
+      ports.analysis = makeRunAnalysis(this.deps.dataLoader, cfg, emit, () => run.cancelled);
       const summary = await runInContext(run.trace, () => runPruneTrain(cfg, ports));
       await store.updateRun(run.id, { status: 'completed', summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
       emit({ kind: 'finished', summary });
