@@ -1,9 +1,9 @@
 // What every dataset format loads into: CHW image bytes plus labels per split, and class names.
 // The batcher, the registry and the data-loader service only see this shape.
 
-export type DatasetFormat = 'cifar10-binary' | 'cifar100-binary' | 'cifar10-python' | 'cifar100-python' | 'image-folder';
+export type DatasetFormat = 'cifar10-binary' | 'cifar100-binary' | 'cifar10-python' | 'cifar100-python' | 'image-folder' | 'idx';
 
-export const DATASET_FORMATS: readonly DatasetFormat[] = ['cifar10-binary', 'cifar100-binary', 'cifar10-python', 'cifar100-python', 'image-folder'];
+export const DATASET_FORMATS: readonly DatasetFormat[] = ['cifar10-binary', 'cifar100-binary', 'cifar10-python', 'cifar100-python', 'image-folder', 'idx'];
 
 /** One split: image i occupies bytes [i*3072, (i+1)*3072) in CHW order; labels index classNames. */
 export interface LabelledImages {
@@ -18,6 +18,8 @@ export interface LoadedDataset {
   classNames: string[];
   /** CIFAR-100 only. */
   coarseClassNames?: string[];
+  /** How stored images that are not 32x32 RGB were made so (idx: padded, grey repeated); absent when stored as served. */
+  conversion?: string;
   train: LabelledImages;
   test: LabelledImages;
 }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeCifarDirectory } from './cifar-dir.js';
 import { DataError } from './errors.js';
-import { fetchCifar } from './fetch-dataset.js';
-import { loadDataset } from './registry.js';
-import { md5Of, serveBody, tarGz } from './test-http.js';
+import { fetchCifar, fetchIdx } from './fetch-dataset.js';
+import { IDX_FILES, writeIdxDirectory } from './idx.js';
+import { detectFormat, loadDataset } from './registry.js';
+import { md5Of, serveBody, serveFiles, tarGz } from './test-http.js';
 import { randomImages, tempDir } from './test-helpers.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -138,5 +139,74 @@ describe('fetchCifar (loopback server, small archives in the real layouts)', () 
     writeFileSync(join(dir, 'cifar-10-batches-py', 'data_batch_1'), 'mine');
     await assert.rejects(fetchCifar({ dataset: 'cifar10', format: 'python', dir, url: 'http://127.0.0.1:9/x' }), /exists but is incomplete \(missing data_batch_2/);
     assert.deepEqual(readdirSync(join(dir, 'cifar-10-batches-py')), ['data_batch_1']);
+  });
+});
+
+describe('fetchIdx (loopback server, the four .gz files in the idx format)', () => {
+  /** A small Fashion-MNIST-like dataset: the four .gz files, as served, and their MD5s. */
+  function idxFiles(): { bodies: Record<string, Buffer>; md5: Record<string, string> } {
+    const src = freshDir();
+    const grey = (count: number, seed: number) => ({ images: randomImages(count, 10, seed).images.subarray(0, count * 784), labels: randomImages(count, 10, seed).labels });
+    writeIdxDirectory(src, { train: grey(12, 1), test: grey(4, 2) });
+    const bodies: Record<string, Buffer> = {};
+    const md5: Record<string, string> = {};
+    for (const f of IDX_FILES) {
+      bodies[`${f}.gz`] = readFileSync(join(src, `${f}.gz`));
+      md5[f] = md5Of(bodies[`${f}.gz`]);
+    }
+    return { bodies, md5 };
+  }
+
+  it('downloads the four files, checks each MD5, reads them through and renames the folder into place', async () => {
+    const { bodies, md5 } = idxFiles();
+    const srv = await serveFiles(bodies);
+    const dir = freshDir();
+    const r = await fetchIdx({ dataset: 'fashion-mnist', dir, mirrors: [srv.base], md5 });
+    assert.deepEqual([r.path, r.status, r.format, r.trainSize, r.testSize, r.numClasses], [join(dir, 'fashion-mnist'), 'fetched', 'idx', 12, 4, 10]);
+    assert.deepEqual(listing(dir), ['fashion-mnist'], 'no staging folder or lock left');
+    assert.equal(loadDataset(r.path, detectFormat(r.path)).classNames[9], 'Ankle boot');
+    const again = await fetchIdx({ dataset: 'fashion-mnist', dir, mirrors: [srv.base], md5 });
+    assert.equal(again.status, 'present');
+    assert.equal(srv.ranges.length, 4, 'nothing fetched twice');
+  });
+
+  it('the published MD5s are checked: a file that differs is refused and nothing is installed', async () => {
+    const { bodies } = idxFiles();
+    const srv = await serveFiles(bodies);
+    const dir = freshDir();
+    await assert.rejects(fetchIdx({ dataset: 'kmnist', dir, mirrors: [srv.base] }), /checksum mismatch .*train-images-idx3-ubyte\.gz.*expected bdb82020997e1d708af4cf47b453dcf7/);
+    assert.ok(!existsSync(join(dir, 'kmnist')));
+  });
+
+  it('a dropped connection resumes; a mirror that fails is followed by the next', async () => {
+    const { bodies, md5 } = idxFiles();
+    const name = `${IDX_FILES[0]}.gz`;
+    const gone = await serveFiles({}, { status: 404 });
+    const flaky = await serveFiles(bodies, { dropRequests: 1, dropAfter: 100 });
+    const dir = freshDir();
+    const statuses: string[] = [];
+    const r = await fetchIdx({ dataset: 'mnist', dir, mirrors: [gone.base, flaky.base], md5, retries: 1, onStatus: (s) => statuses.push(s) });
+    assert.equal(gone.ranges.length, 4, 'the first mirror was asked for every file');
+    assert.deepEqual(flaky.ranges.slice(0, 2), ['', 'bytes=100-'], `${name} resumed from byte 100`);
+    assert.equal(r.trainSize, 12);
+    assert.ok(statuses.some((s) => /dropped after 100 of \d+ bytes.*retrying \(attempt 2\)/.test(s)));
+  });
+
+  it('--from: an installed copy is read through and linked into place, nothing copied', async () => {
+    const installed = freshDir();
+    writeIdxDirectory(installed, { train: { images: new Uint8Array(3 * 784), labels: [1, 2, 3] }, test: { images: new Uint8Array(784), labels: [4] } });
+    const dir = freshDir();
+    const r = await fetchIdx({ dataset: 'fashion-mnist', dir, from: installed });
+    assert.deepEqual([r.status, r.trainSize, r.testSize], ['linked', 3, 1]);
+    assert.equal(realpathSync(r.path), realpathSync(installed));
+    assert.ok(lstatSync(r.path).isSymbolicLink());
+    assert.equal(loadDataset(r.path, 'idx').classNames[0], 'T-shirt/top', 'the link is named after the dataset, so its class names are known');
+    assert.equal((await fetchIdx({ dataset: 'fashion-mnist', dir, from: installed })).status, 'present');
+
+    const broken = freshDir();
+    writeIdxDirectory(broken, { train: { images: new Uint8Array(784), labels: [12] }, test: { images: new Uint8Array(784), labels: [0] } });
+    const dir2 = freshDir();
+    await assert.rejects(fetchIdx({ dataset: 'fashion-mnist', dir: dir2, from: broken }), /label 0 \(at byte offset 8 of the decompressed data\) is 12/);
+    assert.deepEqual(listing(dir2), [], 'nothing linked');
   });
 });

@@ -53,7 +53,7 @@ export { encodeImage, writeImageFolder, type ImageFileFormat, type WriteImageFol
 export { CIFAR_ARCHIVES, type CifarArchive, type CifarArchiveFormat } from './cifar-sources.js';
 export { download, DownloadError, md5File, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export { installArchive, removeStaleTemps, type InstallArchiveOptions } from './archive.js';
-export { fetchCifar, type FetchCifarOptions, type FetchCifarResult } from './fetch-dataset.js';
+export { fetchCifar, fetchIdx, type FetchCifarOptions, type FetchResult, type FetchIdxOptions } from './fetch-dataset.js';
 export { checkFilesPresent, type ExpectedFiles } from './dataset-files.js';
 export { classCounts, DATASET_FORMATS, type DatasetFormat, type LabelledImages, type LoadedDataset } from './dataset.js';
 export {
@@ -101,3 +101,27 @@ export {
   type DatasetEntry,
 } from './registry.js';
 export { checkFilesInsideRoot, OutsideRootError, RootGuard } from './root-guard.js';
+export {
+  decodeIdxImages,
+  decodeIdxLabels,
+  encodeIdxImages,
+  encodeIdxLabels,
+  hasIdxFiles,
+  IDX_CLASS_FILE,
+  IDX_FILES,
+  IDX_IMAGE_BYTES,
+  IDX_LAYOUT,
+  IDX_PAD,
+  IDX_SIDE,
+  IDX_VARIANT_NAMES,
+  IDX_VARIANTS,
+  idxConversion,
+  idxVariantOf,
+  readIdxDirectory,
+  readIdxSplit,
+  writeIdxDirectory,
+  type IdxSplitInput,
+  type IdxVariant,
+  type IdxVariantInfo,
+} from './idx.js';
+export { IDX_SOURCES, IDX_SYSTEM_DIRS, type IdxSource } from './idx-sources.js';

@@ -8,6 +8,7 @@ import { cifarPythonLayout, readCifarPythonDirectory } from './cifar-python.js';
 import type { DatasetFormat, LoadedDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { readImageFolder } from './image-folder.js';
+import { hasIdxFiles, IDX_CLASS_FILE, IDX_FILES, readIdxDirectory } from './idx.js';
 import { checkFilesInsideRoot } from './root-guard.js';
 
 export type { DatasetFormat } from './dataset.js';
@@ -45,18 +46,19 @@ export function detectFormat(root: string): DatasetFormat {
   if (isFile(join(root, 'train.bin')) || isFile(join(root, 'test.bin'))) return 'cifar100-binary';
   if (isFile(join(root, 'data_batch_1')) || isFile(join(root, 'batches.meta'))) return 'cifar10-python';
   if (isFile(join(root, 'train')) || isFile(join(root, 'meta'))) return 'cifar100-python';
+  if (hasIdxFiles(root)) return 'idx';
   if (isDir(join(root, 'train'))) return 'image-folder';
   const nested = ARCHIVE_FOLDERS.filter((f) => isDir(join(root, f)));
   const hint = nested.length ? ` It contains ${nested.map((f) => `${f}/`).join(', ')}: point at ${join(root, nested[0])} instead.` : '';
   throw new DataError(
     `${root}: no dataset recognised (expected CIFAR-10 binary data_batch_*.bin/test_batch.bin, CIFAR-100 binary train.bin/test.bin, ` +
-      `CIFAR-10 python data_batch_*/batches.meta, CIFAR-100 python train/test/meta, or an image folder train/<class>/*.png).${hint}`,
+      `CIFAR-10 python data_batch_*/batches.meta, CIFAR-100 python train/test/meta, MNIST-family idx train-images-idx3-ubyte[.gz]/t10k-images-idx3-ubyte[.gz], or an image folder train/<class>/*.png).${hint}`,
     { file: root, field: 'format' },
   );
 }
 
-/** The files a CIFAR layout reads, relative to its root. */
-function cifarFiles(format: DatasetFormat): string[] {
+/** The files a layout reads, relative to its root. */
+function layoutFiles(format: DatasetFormat): string[] {
   switch (format) {
     case 'cifar10-binary':
     case 'cifar100-binary': {
@@ -70,12 +72,14 @@ function cifarFiles(format: DatasetFormat): string[] {
     }
     case 'image-folder':
       return []; // readImageFolder guards every file it visits
+    case 'idx':
+      return [...IDX_FILES, ...IDX_FILES.map((f) => `${f}.gz`), IDX_CLASS_FILE];
   }
 }
 
 /** Reads a dataset root in the given format; files that resolve outside the root are refused. */
 export function loadDataset(root: string, format: DatasetFormat): LoadedDataset {
-  checkFilesInsideRoot(root, cifarFiles(format));
+  checkFilesInsideRoot(root, layoutFiles(format));
   switch (format) {
     case 'cifar10-binary':
     case 'cifar100-binary': {
@@ -89,6 +93,8 @@ export function loadDataset(root: string, format: DatasetFormat): LoadedDataset 
     }
     case 'image-folder':
       return readImageFolder(root);
+    case 'idx':
+      return readIdxDirectory(root);
   }
 }
 

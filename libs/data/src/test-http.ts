@@ -1,5 +1,5 @@
-// A loopback HTTP server for the download tests (127.0.0.1 only): serves one body with Range
-// support, and can drop connections part-way or ignore Range, like flaky real servers.
+// A loopback HTTP server for the download tests (127.0.0.1 only): serves bodies by file name with
+// Range support, and can drop connections part-way or ignore Range, like flaky real servers.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -20,26 +20,37 @@ export interface ServeOptions {
 }
 
 export interface TestServer {
+  /** URL of the first body. */
   url: string;
+  /** URL of the folder the bodies are served from, ending in '/'. */
+  base: string;
   /** Range header of each request that reached the body path ('' when none). */
   ranges: string[];
   close(): Promise<void>;
 }
 
-export async function serveBody(body: Uint8Array, o: ServeOptions = {}): Promise<TestServer> {
+export function serveBody(body: Uint8Array, o: ServeOptions = {}): Promise<TestServer> {
+  return serveFiles({ 'file.tar.gz': body }, o);
+}
+
+/** Serves each body at /<name>; other paths get 404. */
+export async function serveFiles(bodies: Record<string, Uint8Array>, o: ServeOptions = {}): Promise<TestServer> {
   const ranges: string[] = [];
+  const names = Object.keys(bodies);
   const server: Server = createServer((req, res) => {
     if (o.redirectFrom && req.url === o.redirectFrom) {
-      res.writeHead(302, { location: '/file.tar.gz' });
+      res.writeHead(302, { location: `/${names[0]}` });
+      res.end();
+      return;
+    }
+    const body = bodies[(req.url ?? '').slice(1)];
+    if (o.status || !body) {
+      if (o.status) ranges.push(req.headers.range ?? '');
+      res.writeHead(o.status ?? 404);
       res.end();
       return;
     }
     ranges.push(req.headers.range ?? '');
-    if (o.status) {
-      res.writeHead(o.status);
-      res.end();
-      return;
-    }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     let start = m && !o.ignoreRange ? Number(m[1]) : 0;
     if (start > body.length) start = body.length;
@@ -68,7 +79,8 @@ export async function serveBody(body: Uint8Array, o: ServeOptions = {}): Promise
       server.close(() => resolve());
     });
   after(close);
-  return { url: `http://127.0.0.1:${addr.port}/file.tar.gz`, ranges, close };
+  const base = `http://127.0.0.1:${addr.port}/`;
+  return { url: `${base}${names[0]}`, base, ranges, close };
 }
 
 /** gzip'd tar of `cwd/folder`, as the official archives are; returns its bytes and MD5. */

@@ -30,7 +30,7 @@ interface FakeBehaviour {
 
 function fakeLoader(b: FakeBehaviour, requests: StreamBatchesRequest[]): DataLoaderServiceServer {
   return {
-    describe: (_call, cb) => cb(null, { name: 'fake', format: 'fake', numClasses: 10, classNames: [], trainSize: 60, testSize: 60, height: 32, width: 32, channels: 3, trainClassCounts: [], testClassCounts: [] }),
+    describe: (_call, cb) => cb(null, { name: 'fake', format: 'fake', numClasses: 10, classNames: [], trainSize: 60, testSize: 60, height: 32, width: 32, channels: 3, trainClassCounts: [], testClassCounts: [], conversion: '' }),
     sampleBalanced: (_call, cb) => cb({ code: status.UNIMPLEMENTED, details: 'fake' }),
     streamBatches: (call: ServerWritableStream<StreamBatchesRequest, StreamBatchesResponse>) => {
       const n = requests.push(call.request) - 1;

@@ -28,6 +28,7 @@ const DESCRIBED: DescribeResponse = {
   channels: 3,
   trainClassCounts: [],
   testClassCounts: [],
+  conversion: '',
 };
 
 let pki: TestPki;

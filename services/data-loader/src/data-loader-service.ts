@@ -61,6 +61,7 @@ export function makeDataLoaderService(registry: DatasetRegistry): DataLoaderServ
         channels: CIFAR_CHANNELS,
         trainClassCounts: classCounts(ds.train, n),
         testClassCounts: classCounts(ds.test, n),
+        conversion: ds.conversion ?? '',
       };
     }),
 

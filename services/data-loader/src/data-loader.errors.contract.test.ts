@@ -9,7 +9,10 @@ import pngjs from 'pngjs';
 import {
   cifarBatchDict,
   encodeCifarBinary,
+  encodeIdxLabels,
   generateSyntheticCifar10,
+  IDX_LAYOUT,
+  writeIdxDirectory,
   synthesizeCifar10,
   writeCifarPythonDirectory,
   writePickle,
@@ -73,10 +76,30 @@ function makeDatasets(): string[] {
   writeFileSync(join(folder('imgsize'), 'train', 'cat', 'b.png'), png(64, 48));
   writeFileSync(at('outside.png'), png(32, 32));
   symlinkSync(at('outside.png'), join(folder('imglink'), 'train', 'cat', 'link.png'));
+  // idx (MNIST family), raw files so the offsets are those on disk.
+  const idx = (name: string): string => {
+    const grey = (n: number) => ({ images: new Uint8Array(n * 784).fill(7), labels: Uint8Array.from({ length: n }, (_, i) => i % 10) });
+    writeIdxDirectory(at(name), { train: grey(6), test: grey(4), gzip: false });
+    return at(name);
+  };
+  const idxmagic = idx('idxmagic');
+  const ti = readFileSync(join(idxmagic, IDX_LAYOUT.train.images));
+  ti.writeUInt32BE(0x00000801, 0);
+  writeFileSync(join(idxmagic, IDX_LAYOUT.train.images), ti);
+  const idxtrunc = idx('idxtrunc');
+  const xi = readFileSync(join(idxtrunc, IDX_LAYOUT.test.images));
+  writeFileSync(join(idxtrunc, IDX_LAYOUT.test.images), xi.subarray(0, 16 + 3 * 784 + 10));
+  const idxlabel = idx('idxlabel');
+  const tl = readFileSync(join(idxlabel, IDX_LAYOUT.train.labels));
+  tl[8 + 5] = 200;
+  writeFileSync(join(idxlabel, IDX_LAYOUT.train.labels), tl);
+  const idxcount = idx('idxcount');
+  writeFileSync(join(idxcount, IDX_LAYOUT.test.labels), encodeIdxLabels([0, 1, 2]));
   // A dataset folder that exists on disk but is not configured.
   cpSync(good, at('secret'), { recursive: true });
 
-  return Object.entries({ good, trunc, recsize, label, missing, pytrunc, pylabel, imgsize: at('imgsize'), imglink: at('imglink') }).flatMap(
+  const roots = { good, trunc, recsize, label, missing, pytrunc, pylabel, imgsize: at('imgsize'), imglink: at('imglink'), idxmagic, idxtrunc, idxlabel, idxcount };
+  return Object.entries(roots).flatMap(
     ([name, root]) => ['--dataset', `${name}=${root}`],
   );
 }
@@ -149,6 +172,28 @@ test('python layout: truncated pickle (file + offset) and label out of range (fi
 test('image folder: wrong image size names the file and its size; a link out of the root is refused', async () => {
   await assert.rejects(describe('imgsize'), failed(new RegExp(`${at('imgsize', 'train', 'cat', 'b.png')}: image is 64x48; every image must be 32x32`)));
   await assert.rejects(describe('imglink'), denied(new RegExp(`${at('imglink', 'train', 'cat', 'link.png')}: resolves to .*outside\\.png, outside the dataset root`)));
+});
+
+test('idx: wrong magic number names the file and offset 0 (and spots a labels file in the images place)', async () => {
+  const file = at('idxmagic', IDX_LAYOUT.train.images);
+  await assert.rejects(describe('idxmagic'), failed(new RegExp(`${file}: wrong magic number 0x00000801 at byte offset 0; expected 0x00000803`), /swapped/));
+});
+
+test('idx: truncated images file names the file and the byte offset of the cut image', async () => {
+  const file = at('idxtrunc', IDX_LAYOUT.test.images);
+  const check = failed(new RegExp(`${file}: truncated: the header announces 4 images but the file ends after 3; record 3 at byte offset 2368 has only 10 of 784 bytes`));
+  await assert.rejects(describe('idxtrunc'), check);
+  await assert.rejects(stream('idxtrunc', Split.SPLIT_TEST), check);
+});
+
+test('idx: label out of range names the file, the label and its byte offset', async () => {
+  await assert.rejects(describe('idxlabel'), failed(new RegExp(`${at('idxlabel', IDX_LAYOUT.train.labels)}: label 5 \\(at byte offset 13\\) is 200, but the dataset has 10 classes`)));
+});
+
+test('idx: image and label counts differ: names both files and the count offset', async () => {
+  const labels = at('idxcount', IDX_LAYOUT.test.labels);
+  const images = at('idxcount', IDX_LAYOUT.test.images);
+  await assert.rejects(describe('idxcount'), failed(new RegExp(`${labels}: announces 3 labels \\(count at byte offset 4\\) but ${images} announces 4 images`)));
 });
 
 test('path-escape attempts: invalid or unknown names on every RPC, nothing read outside the roots', async () => {

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   generateSyntheticCifar10,
+  IDX_VARIANTS,
   iterateBatches,
   loadDataset,
+  writeIdxDirectory,
   writeCifarPythonDirectory,
   type BatchOptions,
 } from '@flowprune/data';
@@ -18,6 +20,7 @@ let svc: LaunchedService;
 let client: DataLoaderServiceClient;
 const dir = tempDir('dl-formats');
 const PER_CLASS = 13; // 130 train images: batches of 32 leave a short last one
+let idxTrain: { images: Uint8Array; labels: Uint8Array };
 
 before(async () => {
   const opts = { trainPerClass: PER_CLASS, testPerClass: 2, seed: 5 };
@@ -29,7 +32,10 @@ before(async () => {
     return { variant: 'cifar100' as const, images, labels, coarseLabels: labels.map((l) => l % 20), count: n };
   };
   writeCifarPythonDirectory(join(dir, 'py100'), { variant: 'cifar100', train: rand(40), test: rand(10), classNames: Array.from({ length: 100 }, (_, i) => `f${i}`) });
-  const datasets = ['bin=binary', 'py=python', 'img=image-folder', 'py100=py100'].flatMap((s) => ['--dataset', s.replace('=', `=${dir}/`)]);
+  const grey = (n: number) => ({ images: Uint8Array.from({ length: n * 784 }, () => Math.floor(rng() * 256)), labels: Uint8Array.from({ length: n }, (_, i) => i % 10) });
+  idxTrain = grey(20);
+  writeIdxDirectory(join(dir, 'fashion-mnist'), { train: idxTrain, test: grey(10) });
+  const datasets = ['bin=binary', 'py=python', 'img=image-folder', 'py100=py100', 'fm=fashion-mnist'].flatMap((s) => ['--dataset', s.replace('=', `=${dir}/`)]);
   svc = await launchService({ name: 'data-loader', entry: join(import.meta.dirname, 'main.ts'), args: datasets });
   client = makeClient(DataLoaderServiceClient, svc.address);
 });
@@ -73,6 +79,25 @@ test('Describe: format, classes and counts for every format', async () => {
   assert.deepEqual(py.classNames, bin.classNames);
   assert.deepEqual(img.classNames, [...bin.classNames].sort()); // ImageFolder: sorted folder names
   assert.deepEqual([py100.numClasses, py100.trainSize, py100.classNames[99]], [100, 40, 'f99']);
+  assert.deepEqual([bin.conversion, img.conversion], ['', '']);
+});
+
+test('idx (a folder named fashion-mnist): Describe says how the 28x28 grey images became 32x32x3; the stream serves them so', async () => {
+  const fm = await call(client, client.describe, { dataset: { name: 'fm' } });
+  assert.deepEqual([fm.format, fm.numClasses, fm.trainSize, fm.testSize, fm.height, fm.width, fm.channels], ['idx', 10, 20, 10, 32, 32, 3]);
+  assert.deepEqual(fm.classNames, IDX_VARIANTS['fashion-mnist'].classNames);
+  assert.equal(fm.conversion, 'Fashion-MNIST: 28x28 grey images zero-padded by 2 pixels on each side to 32x32, the grey channel repeated into R, G and B');
+  const [b] = await batches({ dataset: { name: 'fm' }, batchSize: 20, augment: false });
+  // Pixels are HWC on the wire: (y, x, c).
+  b.sampleIndices.forEach((s, k) => {
+    assert.equal(b.labels[k], idxTrain.labels[s]);
+    const px = (y: number, x: number, c: number) => b.pixels[k * 3072 + (y * 32 + x) * 3 + c];
+    assert.deepEqual([px(0, 0, 0), px(31, 31, 2), px(1, 15, 1)], [0, 0, 0], 'zero border');
+    for (const [y, x] of [[2, 2], [29, 29], [10, 17]]) {
+      const grey = idxTrain.images[s * 784 + (y - 2) * 28 + (x - 2)];
+      assert.deepEqual([px(y, x, 0), px(y, x, 1), px(y, x, 2)], [grey, grey, grey], `sample ${s} (${y}, ${x})`);
+    }
+  });
 });
 
 test('the same (seed, epoch) gives a byte-identical stream; another epoch or seed another order', async () => {

@@ -41,6 +41,7 @@ async function demoOnce(o: TracingBenchOptions, tracing: boolean): Promise<Timin
     const args = [
       join(WORKSPACE, 'tools/cli/bin/flowprune.mjs'),
       'demo',
+      '--dataset', 'synthetic',
       '--arch', o.arch,
       '--train-per-class', String(o.trainPerClass),
       '--test-per-class', String(o.testPerClass),

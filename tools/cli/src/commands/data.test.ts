@@ -3,13 +3,13 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { create } from 'tar';
-import { generateSyntheticCifar10, loadDataset } from '@flowprune/data';
+import { detectFormat, generateSyntheticCifar10, loadDataset, writeIdxDirectory } from '@flowprune/data';
 
 const CLI = join(import.meta.dirname, '../../bin/flowprune.mjs');
 const root = mkdtempSync(join(tmpdir(), 'flowprune-cli-data-'));
@@ -76,4 +76,23 @@ test('data fetch: a checksum mismatch exits 1 with the reason and leaves nothing
   assert.equal(r.code, 1);
   assert.match(r.stderr, /flowprune: checksum mismatch for .*expected c58f30108f718f92721af3b95e74349a/);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('data fetch fashion-mnist --from: an installed copy is read through and linked, not copied', async () => {
+  const installed = join(root, 'installed');
+  writeIdxDirectory(installed, { train: { images: new Uint8Array(5 * 784), labels: [0, 1, 2, 3, 9] }, test: { images: new Uint8Array(2 * 784), labels: [4, 5] } });
+  const dir = join(root, 'linked');
+  const r = await cli('data', 'fetch', 'fashion-mnist', '--dir', dir, '--from', installed);
+  assert.equal(r.code, 0, r.stderr);
+  const target = join(dir, 'fashion-mnist');
+  assert.match(r.stdout, new RegExp(`fashion-mnist idx linked in ${target}: 5 train / 2 test images, 10 classes`));
+  assert.match(r.stdout, new RegExp(`--dataset fashion-mnist=${target}`));
+  assert.ok(lstatSync(target).isSymbolicLink());
+  assert.equal(realpathSync(target), realpathSync(installed));
+  assert.equal(detectFormat(target), 'idx');
+  assert.equal(loadDataset(target, 'idx').classNames[9], 'Ankle boot');
+
+  const md5 = await cli('data', 'fetch', 'mnist', '--dir', dir, '--md5', 'abc');
+  assert.equal(md5.code, 1);
+  assert.match(md5.stderr, /flowprune: --md5 is for CIFAR archives/);
 });

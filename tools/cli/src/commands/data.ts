@@ -1,5 +1,15 @@
 import { Argument, Option, type Command } from 'commander';
-import { fetchCifar, generateSyntheticCifar10, type CifarArchiveFormat, type SyntheticFormat } from '@flowprune/data';
+import {
+  fetchCifar,
+  fetchIdx,
+  generateSyntheticCifar10,
+  IDX_SYSTEM_DIRS,
+  IDX_VARIANT_NAMES,
+  type CifarArchiveFormat,
+  type FetchResult,
+  type IdxVariant,
+  type SyntheticFormat,
+} from '@flowprune/data';
 import { downloadBar } from '../download-bar.js';
 
 interface FetchFlags {
@@ -7,9 +17,15 @@ interface FetchFlags {
   format: CifarArchiveFormat;
   url?: string;
   md5?: string;
+  from?: string;
   retries: number;
   keepArchive: boolean;
 }
+
+const CIFAR = ['cifar10', 'cifar100'] as const;
+type FetchDataset = (typeof CIFAR)[number] | IdxVariant;
+const isIdx = (d: FetchDataset): d is IdxVariant => (IDX_VARIANT_NAMES as readonly string[]).includes(d);
+const installed = Object.entries(IDX_SYSTEM_DIRS).map(([d, dir]) => `--from ${dir} (${d})`).join(', ');
 
 interface SynthFlags {
   dir: string;
@@ -20,35 +36,37 @@ interface SynthFlags {
 }
 
 export function registerData(program: Command): void {
-  const data = program.command('data').description('datasets: download CIFAR-10/100, generate a synthetic stand-in');
+  const data = program.command('data').description('datasets: download CIFAR-10/100 and the MNIST family, generate a synthetic stand-in');
 
   data
     .command('fetch')
-    .description('download CIFAR from the official URL with MD5 verification; resumable; installed atomically as <dir>/<archive folder>')
-    .addArgument(new Argument('<dataset>', 'which dataset').choices(['cifar10', 'cifar100']))
+    .description(
+      'download a dataset from its official URLs with MD5 verification; resumable; installed atomically as <dir>/<archive folder> ' +
+        '(CIFAR) or <dir>/<dataset> (MNIST family, idx files); or link an installed copy into place with --from',
+    )
+    .addArgument(new Argument('<dataset>', 'which dataset').choices([...CIFAR, ...IDX_VARIANT_NAMES]))
     .requiredOption('--dir <dir>', 'parent folder for the dataset')
-    .addOption(new Option('--format <format>', 'which official archive').choices(['binary', 'python']).default('binary'))
-    .option('--url <url>', "a mirror of the official archive (checked against the official MD5 unless --md5)")
-    .option('--md5 <hex>', 'expected MD5 of the archive at --url')
+    .addOption(new Option('--format <format>', 'which official CIFAR archive').choices(['binary', 'python']).default('binary'))
+    .option('--url <url>', 'a mirror: of the CIFAR archive, or the folder URL the four idx .gz files are in (checked against the official MD5s unless --md5)')
+    .option('--md5 <hex>', 'CIFAR: expected MD5 of the archive at --url')
+    .option('--from <dir>', `MNIST family: an installed copy to use in place (read through once, then linked as <dir>/<dataset>; nothing copied), e.g. ${installed}`)
     .option('--retries <n>', 'resume attempts after a dropped connection', Number, 3)
-    .option('--keep-archive', 'keep the .tar.gz after unpacking', false)
-    .action(async (dataset: 'cifar10' | 'cifar100', o: FetchFlags) => {
+    .option('--keep-archive', 'keep the CIFAR .tar.gz after unpacking', false)
+    .action(async (dataset: FetchDataset, o: FetchFlags) => {
       const bar = downloadBar();
+      const common = { dir: o.dir, retries: o.retries, onProgress: bar.update, onStatus: (line: string) => process.stderr.write(`${line}\n`) };
       try {
-        const r = await fetchCifar({
-          dataset,
-          format: o.format,
-          dir: o.dir,
-          url: o.url,
-          md5: o.md5,
-          retries: o.retries,
-          keepArchive: o.keepArchive,
-          onProgress: (p) => bar.update(p),
-          onStatus: (line) => process.stderr.write(`${line}\n`),
-        });
+        let r: FetchResult;
+        if (isIdx(dataset)) {
+          if (o.md5) throw new Error('--md5 is for CIFAR archives; the MNIST family is checked against the MD5s published for each of its four files');
+          r = await fetchIdx({ dataset, ...common, mirrors: o.url ? [o.url.endsWith('/') ? o.url : `${o.url}/`] : undefined, from: o.from });
+        } else {
+          if (o.from) throw new Error('--from is for the MNIST family (idx files); point the data-loader at a CIFAR folder with --dataset name=dir instead');
+          r = await fetchCifar({ dataset, ...common, format: o.format, url: o.url, md5: o.md5, keepArchive: o.keepArchive });
+        }
         bar.stop();
-        const sizes = r.status === 'fetched' ? `: ${r.trainSize} train / ${r.testSize} test images, ${r.numClasses} classes` : ' (already present)';
-        console.log(`${dataset} ${r.format} ready in ${r.path}${sizes}`);
+        const sizes = r.status === 'present' ? ' (already present)' : `: ${r.trainSize} train / ${r.testSize} test images, ${r.numClasses} classes`;
+        console.log(`${dataset} ${r.format} ${r.status === 'linked' ? 'linked' : 'ready'} in ${r.path}${sizes}`);
         console.log(`serve it: node services/data-loader/bin/flowprune-data-loader.mjs --dataset ${dataset}=${r.path}`);
       } finally {
         bar.stop();

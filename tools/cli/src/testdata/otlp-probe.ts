@@ -17,6 +17,7 @@ const describe: DescribeResponse = {
   channels: 3,
   trainClassCounts: [],
   testClassCounts: [],
+  conversion: '',
 };
 const impl: Pick<DataLoaderServiceServer, 'describe' | 'streamBatches'> = {
   describe: unary(async () => describe),

@@ -28,7 +28,10 @@ export interface DescribeRequest {
 
 export interface DescribeResponse {
   name: string;
-  /** "cifar10-binary", "cifar100-binary", "cifar10-python", "cifar100-python" or "image-folder". */
+  /**
+   * "cifar10-binary", "cifar100-binary", "cifar10-python", "cifar100-python", "image-folder" or
+   * "idx" (MNIST, Fashion-MNIST, KMNIST).
+   */
   format: string;
   numClasses: number;
   classNames: string[];
@@ -39,6 +42,12 @@ export interface DescribeResponse {
   channels: number;
   trainClassCounts: number[];
   testClassCounts: number[];
+  /**
+   * How stored images that are not 32x32 RGB were made so, e.g. for idx: "Fashion-MNIST: 28x28 grey
+   * images zero-padded by 2 pixels on each side to 32x32, the grey channel repeated into R, G and B".
+   * Empty when the images are served as stored.
+   */
+  conversion: string;
 }
 
 export interface StreamBatchesRequest {
@@ -157,6 +166,7 @@ function createBaseDescribeResponse(): DescribeResponse {
     channels: 0,
     trainClassCounts: [],
     testClassCounts: [],
+    conversion: "",
   };
 }
 
@@ -202,6 +212,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    if (message.conversion !== "") {
+      writer.uint32(98).string(message.conversion);
     }
     return writer;
   },
@@ -327,6 +340,14 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
 
             break;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.conversion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -376,6 +397,7 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : globalThis.Array.isArray(object?.test_class_counts)
         ? object.test_class_counts.map((e: any) => globalThis.Number(e))
         : [],
+      conversion: isSet(object.conversion) ? globalThis.String(object.conversion) : "",
     };
   },
 
@@ -413,6 +435,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.testClassCounts?.length) {
       obj.testClassCounts = message.testClassCounts.map((e) => Math.round(e));
+    }
+    if (message.conversion !== "") {
+      obj.conversion = message.conversion;
     }
     return obj;
   },
