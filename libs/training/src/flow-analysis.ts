@@ -90,9 +90,11 @@ export interface FlowAnalysisOptions {
   /** The fixed analysis sample (the same images at every point). */
   data: ImportanceData;
   emit(record: AnalysisRecord): void;
+  /** An analysis that fails is reported here and skipped: it never stops the run it observes. */
+  onError?(message: string): void;
 }
 
-export function makeFlowAnalysis({ cfg, data, emit }: FlowAnalysisOptions): RunAnalysis {
+export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptions): RunAnalysis {
   const every = cfg.analysis?.everyBatches ?? 0;
   const samples = cfg.analysis?.samples ?? 0;
   /** A measure's parameters from the run's settings, the sample budget being the analysis sample. */
@@ -140,13 +142,29 @@ export function makeFlowAnalysis({ cfg, data, emit }: FlowAnalysisOptions): RunA
     return { flow, loss };
   }
 
+  const guarded = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    if (!onError) return f();
+    try {
+      return await f();
+    } catch (e) {
+      onError(`gradient-flow analysis ${what} failed and was skipped: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+
   return {
     async afterStep(model, at) {
       step++;
-      if (every > 0 && step % every === 0) await flowPoint(model, new StatisticsCache(), at);
+      if (every > 0 && step % every === 0) await guarded(`at batch ${step}`, () => flowPoint(model, new StatisticsCache(), at));
     },
 
     async beforePrune(model, at) {
+      const after = await guarded(`before pruning round ${at.round}`, () => pruneAnalysis(model, at));
+      return async (pruned, selection) => void (after && (await guarded(`after pruning round ${at.round}`, () => after(pruned, selection))));
+    },
+  };
+
+  async function pruneAnalysis(model: Model, at: Parameters<RunAnalysis['beforePrune']>[1]): Promise<(pruned: Model, selection: Selection) => Promise<void>> {
       const started = performance.now();
       const cache = new StatisticsCache();
       const flow = await gradientFlow({ model, params: paramsFor(GRADIENT_FLOW_INFO), data, cache }, { perFilter: true });
@@ -189,6 +207,5 @@ export function makeFlowAnalysis({ cfg, data, emit }: FlowAnalysisOptions): RunA
           seconds: r6(beforeSeconds + (performance.now() - t0) / 1000),
         });
       };
-    },
-  };
+  }
 }

@@ -38,5 +38,7 @@ export function analysisSample(client: DataLoaderServiceClient, cfg: RunConfig, 
 /** The analysis port of a run with `analysis` set; undefined otherwise. */
 export function makeRunAnalysis(client: DataLoaderServiceClient, cfg: RunConfig, emit: (e: RunEventBody) => void, shouldStop: () => boolean): RunAnalysis | undefined {
   if (!cfg.analysis) return undefined;
-  return makeFlowAnalysis({ cfg, data: analysisSample(client, cfg, shouldStop), emit: (analysis) => emit({ kind: 'analysis', analysis }) });
+  return makeFlowAnalysis({ cfg, data: analysisSample(client, cfg, shouldStop), emit: (analysis) => emit({ kind: 'analysis', analysis }),
+    onError: (message) => emit({ kind: 'stage', stage: 'analysis', seconds: 0, detail: message }),
+  });
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildNetwork, Model, type ArchName } from '@flowprune/models';
 import { initBackend, tf } from '@flowprune/tensor';
 import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';
+import { analysisOverhead, type AnalysisBenchOptions } from './bench-analysis.js';
 import { backendsThroughput } from './bench-backends.js';
 import { dataThroughput, type DataBenchOptions, type TrainingRate } from './bench-data.js';
 import { importanceTimes } from './bench-importance.js';
@@ -31,6 +32,8 @@ export interface BenchOptions {
   tracing?: Partial<TracingBenchOptions>;
   /** The load suite: concurrent Estimate calls and StreamBatches streams against one instance each. */
   load?: LoadBenchOptions;
+  /** The analysis suite: a run with the gradient-flow analysis against the same run without. */
+  analysis?: Partial<AnalysisBenchOptions>;
 }
 
 /** Training images/s of one architecture on the active backend, after one warm-up step. */
@@ -94,5 +97,6 @@ export async function runBench(o: BenchOptions): Promise<void> {
   // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);
+  if (o.suites.includes('analysis')) await analysisOverhead(o.analysis);
   if (o.suites.includes('load')) await loadFigures(o.load ?? { estimateCalls: 64, estimateConcurrency: 16, streams: 8, images: 5000 });
 }
