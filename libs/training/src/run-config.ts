@@ -53,7 +53,7 @@ export interface AnalysisConfig {
   samples: number;
 }
 
-export const DEFAULT_ANALYSIS_SAMPLES = 256;
+export const DEFAULT_ANALYSIS_SAMPLES = 128;
 
 export const PAPER_SCHEDULE: LrPhase[] = [
   { lr: 0.1, epochs: 80 },

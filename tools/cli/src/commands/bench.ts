@@ -45,7 +45,7 @@ export function registerBench(program: Command): void {
     .option('--load-calls <n>', 'Estimate calls of the load suite', Number, 64)
     .option('--load-concurrency <n>', 'Estimate calls in flight at once in the load suite', Number, 16)
     .option('--load-streams <n>', 'concurrent StreamBatches epochs of the load suite (of --data-images images)', Number, 8)
-    .option('--analysis-arch <arch>', 'architecture of the analysis suite', 'resnet56')
+    .option('--analysis-arch <arch>', 'architecture of the analysis suite', 'mobilenet_v1')
     .option('--analysis-batches <n>', 'training batches per run of the analysis suite', Number, 100)
     .option('--analysis-every <k>', 'analysis every k batches in the analysis suite', Number, 50)
     .option('--analysis-reps <n>', 'runs of each mode (without, with analysis) in the analysis suite', Number, 1)

@@ -112,7 +112,7 @@ export interface AnalysisSpec {
   everyBatches: number;
   /**
    * Training images the analysis reads: the split's first ones, unshuffled and unaugmented
-   * (default 256; the Hessian-gradient product takes int(samples / classes) per class).
+   * (default 128; the Hessian-gradient product takes int(samples / classes) per class).
    */
   samples: number;
 }
