@@ -94,3 +94,10 @@ test('a failing analysis is reported and skipped, never failing the run', async 
   assert.match(errors[0], /analysis at batch 1 failed and was skipped: no images to estimate from/);
   model.dispose();
 });
+
+test('analysis settings are checked when the run is resolved', () => {
+  const base = { arch: 'vgg13', dataset: 'x', numClasses: 10 };
+  assert.deepEqual(resolveRunConfig({ ...base, analysis: { everyBatches: 50, samples: 0 } }).analysis, { everyBatches: 50, samples: 128 }, 'default sample');
+  assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: -1, samples: 64 } }), /analysis.every_batches: must be a whole number ≥ 0/);
+  assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: 5, samples: 5 } }), /analysis.samples: must be a whole number ≥ the 10 classes/);
+});
