@@ -111,8 +111,9 @@ export function paperChecks(runs: AnalysedRun[]): ClaimCheck[] {
 
   // 2. Loss preservation ranks filters increasingly like magnitude as training proceeds.
   const series = runs.filter((r) => r.flow.length >= 2);
-  const first = series.map((r) => r.flow[0].magnitudeSpearman.loss_based);
-  const last = series.map((r) => r.flow[r.flow.length - 1].magnitudeSpearman.loss_based);
+  // A constant ranking is stored as null (JSON has no NaN): left out.
+  const first = series.map((r) => r.flow[0].magnitudeSpearman.loss_based).filter(Number.isFinite);
+  const last = series.map((r) => r.flow[r.flow.length - 1].magnitudeSpearman.loss_based).filter(Number.isFinite);
   const all = runs.flatMap((r) => r.flow.map((p) => [p.step, p.magnitudeSpearman.loss_based] as const)).filter(([, v]) => Number.isFinite(v));
   checks.push({
     id: 'magnitude-vs-loss-preservation',
@@ -123,7 +124,7 @@ export function paperChecks(runs: AnalysedRun[]): ClaimCheck[] {
   });
 
   // 3. Loss preservation keeps the loss at the pruning step (suits barely trained models).
-  const dL = new Map([...byMeasure(runs, (r) => r.prune.map((p) => Math.abs(p.measured.deltaLoss)))].map(([k, v]) => [k, mean(v)]));
+  const dL = new Map([...byMeasure(runs, (r) => r.prune.map((p) => Math.abs(p.measured.deltaLoss)))].map(([k, v]) => [k, mean(v.filter(Number.isFinite))]));
   const c3 = extreme(dL, 'loss_based', 'min');
   checks.push({
     id: 'loss-preservation-at-step',
