@@ -83,7 +83,14 @@ export function comparedMeasures(): MeasureInfo[] {
 
 const r6 = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 const quad = (v: { theta_sq: number; grad_sq: number; theta_dot_grad: number; theta_dot_hg: number }): Quad => FLOW_FIELDS.map((f) => r6(v[f])) as Quad;
-const matrix = (vs: number[][], f: (a: number[], b: number[]) => number) => vs.map((a) => vs.map((b) => r6(f(a, b))));
+/** A symmetric matrix of f over every pair (each pair computed once: Kendall is O(n²) in the channels). */
+function matrix(vs: number[][], f: (a: number[], b: number[]) => number): number[][] {
+  const m = vs.map(() => new Array<number>(vs.length).fill(NaN));
+  vs.forEach((a, i) => {
+    for (let j = i; j < vs.length; j++) m[i][j] = m[j][i] = r6(f(a, vs[j]));
+  });
+  return m;
+}
 
 export interface FlowAnalysisOptions {
   cfg: RunConfig;
