@@ -1,7 +1,7 @@
 // Reference values from SciPy 1.x (scipy.stats.spearmanr / kendalltau, variant 'b').
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { averageRanks, jaccard, kendallTauB, spearman } from './rank-stats.js';
+import { averageRanks, jaccard, kendallTauB, kendallTauBPairs, spearman } from './rank-stats.js';
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 
@@ -32,4 +32,14 @@ test('a constant side has no correlation', () => {
 test('Jaccard overlap', () => {
   close(jaccard(new Set([1, 2, 3]), new Set([2, 3, 4])), 0.5, 'jaccard');
   assert.equal(jaccard(new Set(), new Set()), 1);
+});
+
+test('the O(n log n) Kendall equals direct pair counting, ties included', () => {
+  let x = 7;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (const n of [2, 3, 10, 57, 400]) {
+    const a = Array.from({ length: n }, () => Math.floor(rnd() * 12));
+    const b = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? a[i] : Math.floor(rnd() * 9)));
+    close(kendallTauB(a, b), kendallTauBPairs(a, b), `n = ${n}`);
+  }
 });

@@ -40,8 +40,8 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
   return pearson(averageRanks(a), averageRanks(b));
 }
 
-/** Kendall's τ-b over all pairs (O(n²); NaN when either side is constant). */
-export function kendallTauB(a: readonly number[], b: readonly number[]): number {
+/** Kendall's τ-b over all pairs by direct counting (O(n²)): the reference for kendallTauB. */
+export function kendallTauBPairs(a: readonly number[], b: readonly number[]): number {
   checkPair(a, b);
   let concordant = 0;
   let discordant = 0;
@@ -59,6 +59,56 @@ export function kendallTauB(a: readonly number[], b: readonly number[]): number 
     }
   const denom = Math.sqrt((concordant + discordant + tiesA) * (concordant + discordant + tiesB));
   return denom > 0 ? (concordant - discordant) / denom : NaN;
+}
+
+/** Pairs tied within runs of equal keys of an ordered index list: Σ t(t−1)/2. */
+function tiedPairs(order: readonly number[], same: (i: number, j: number) => boolean): number {
+  let total = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i + 1;
+    while (j < order.length && same(order[i], order[j])) j++;
+    total += ((j - i) * (j - i - 1)) / 2;
+    i = j;
+  }
+  return total;
+}
+
+/**
+ * Kendall's τ-b (ties counted as SciPy does) in O(n log n) (Knight 1966): sort by (a, b), count the
+ * swaps a merge sort by b needs (the discordant pairs), and correct for ties. NaN when either side is constant.
+ */
+export function kendallTauB(a: readonly number[], b: readonly number[]): number {
+  checkPair(a, b);
+  const n = a.length;
+  const total = (n * (n - 1)) / 2;
+  let order = a.map((_, i) => i).sort((i, j) => a[i] - a[j] || b[i] - b[j]);
+  const tA = tiedPairs(order, (i, j) => a[i] === a[j]);
+  const tAB = tiedPairs(order, (i, j) => a[i] === a[j] && b[i] === b[j]);
+  // Bottom-up merge sort by b, counting how many elements each one jumps (strictly greater b).
+  let swaps = 0;
+  let buf = new Array<number>(n);
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (b[order[j]] < b[order[i]]) {
+          swaps += mid - i;
+          buf[k++] = order[j++];
+        } else buf[k++] = order[i++];
+      }
+      while (i < mid) buf[k++] = order[i++];
+      while (j < hi) buf[k++] = order[j++];
+    }
+    [order, buf] = [buf, order];
+  }
+  const tB = tiedPairs(order, (i, j) => b[i] === b[j]);
+  const concordantMinusDiscordant = total - tA - tB + tAB - 2 * swaps;
+  const denom = Math.sqrt((total - tA) * (total - tB));
+  return denom > 0 ? concordantMinusDiscordant / denom : NaN;
 }
 
 /** |A ∩ B| / |A ∪ B| (1 when both are empty). */
