@@ -193,7 +193,7 @@ export function paperChecks(runs: AnalysedRun[]): ClaimCheck[] {
     id: 'norm-evolution',
     claim: 'd‖θ‖²/dt = −2θᵀg (gradient flow, with momentum and weight decay) predicts the change of ‖θ‖² between analysis points',
     numbers: { intervals: pts.length, pearson: fmt(pearson(pt, mt)), 'median measured / predicted': fmt(median(mt.map((m, i) => m / pt[i]))), 'sign agreement': fmt(signAgree(pt, mt)) },
-    verdict: pts.length < 2 ? 'inconclusive' : pearson(pt, mt) > 0.5 ? 'reproduced' : 'not reproduced',
+    verdict: pts.length < 2 ? 'inconclusive' : pearson(pt, mt) > 0.5 && signAgree(pt, mt) >= 0.5 ? 'reproduced' : 'not reproduced',
     how: 'Δ‖θ‖² of the conv weights between consecutive analysis points (no pruning between) vs −2·η/(1−μ)·k·mean(θᵀḡ + λ‖θ‖²)',
   });
   return checks;
