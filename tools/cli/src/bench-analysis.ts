@@ -83,7 +83,7 @@ export async function analysisOverhead(opts: Partial<AnalysisBenchOptions> = {})
   }
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const overhead = mean(on) / mean(off) - 1;
-  console.log(`without analysis: ${mean(off).toFixed(1)} s; with: ${mean(on).toFixed(1)} s (${points} analysis point(s))`);
+  console.log(`without analysis: ${off.map((x) => x.toFixed(1)).join(', ')} s (mean ${mean(off).toFixed(1)}); with: ${on.map((x) => x.toFixed(1)).join(', ')} s (mean ${mean(on).toFixed(1)}; ${points} analysis point(s) per run)`);
   console.log(`overhead: ${(100 * overhead).toFixed(1)} % (goal < ${100 * ANALYSIS_GOAL} %: ${overhead < ANALYSIS_GOAL ? 'met' : 'NOT met'})`);
   return { overhead };
 }
