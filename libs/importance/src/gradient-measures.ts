@@ -2,7 +2,7 @@
 import { firstOrderStatistics, type FirstOrderStatistics } from './first-order.js';
 import { FORMULAS, perFilter, type FormulaName } from './formulas.js';
 import { layerArrays } from './layer-arrays.js';
-import type { ImportanceMeasure, MeasureInput } from './measure.js';
+import type { ImportanceMeasure, MeasureInfo, MeasureInput } from './measure.js';
 import { BATCH_SIZE, EXACT_DECISIONS, IMP_SAMPLES, TEMPERATURE } from './parameters.js';
 import { cacheOf, requireData, requireInit } from './required-inputs.js';
 
@@ -16,9 +16,9 @@ export function cachedFirstOrder(input: MeasureInput, measure: string): Promise<
   );
 }
 
-function firstOrderMeasure(name: FormulaName, description: string, needsInit = false): ImportanceMeasure {
+function firstOrderMeasure(name: FormulaName, description: string, needsInit = false, traits: Partial<MeasureInfo> = {}): ImportanceMeasure {
   return {
-    info: { name, description, needsData: true, needsInitWeights: needsInit, parameters: [TEMPERATURE, IMP_SAMPLES, BATCH_SIZE, EXACT_DECISIONS] },
+    info: { name, description, needsData: true, needsInitWeights: needsInit, parameters: [TEMPERATURE, IMP_SAMPLES, BATCH_SIZE, EXACT_DECISIONS], ...traits },
     async compute(input) {
       const initWeights = needsInit ? requireInit(input, name) : undefined;
       const stats = await cachedFirstOrder(input, name);
@@ -27,16 +27,22 @@ function firstOrderMeasure(name: FormulaName, description: string, needsInit = f
   };
 }
 
-export const LossBasedImportance = firstOrderMeasure('loss_based', 'Σ_j |W_j·ḡ_j|: first-order (Taylor) loss preservation');
-export const BiasedLossImportance = firstOrderMeasure('biased_loss', 'Σ_j W_j²·|ḡ_j|: loss preservation biased towards large weights');
+// The per-filter first-order measures can also be tracked in the trainer (TrackedImportance).
+const TRACKABLE = { trackable: true };
+export const LossBasedImportance = firstOrderMeasure('loss_based', 'Σ_j |W_j·ḡ_j|: first-order (Taylor) loss preservation', false, TRACKABLE);
+export const BiasedLossImportance = firstOrderMeasure('biased_loss', 'Σ_j W_j²·|ḡ_j|: loss preservation biased towards large weights', false, {
+  ...TRACKABLE,
+  // With θ₀ (use_init) a run asks for the biased_loss_init estimate (PRUNING-SPEC §8).
+  initVariant: 'biased_loss_init',
+});
 export const BiasedLossInitImportance = firstOrderMeasure(
   'biased_loss_init',
   'Σ_j |W_j − W0_j|·|W_j·ḡ_j|: biased_loss with distance from initialisation (use_init / bypass)',
   true,
 );
-export const TfoImportance = firstOrderMeasure('tfo', '|Σ_j W_j·ḡ_j|: Taylor first-order (Molchanov et al.)');
-export const FisherImportance = firstOrderMeasure('fisher', 'Σ_j W_j²·s̄_j with s̄ the batch-weighted mean of squared batch gradients');
-export const NvidiaImportance = firstOrderMeasure('nvidia', "γ²·s̄(γ) + β²·s̄(β) of the filter's BatchNorm (Molchanov et al. 2019)");
+export const TfoImportance = firstOrderMeasure('tfo', '|Σ_j W_j·ḡ_j|: Taylor first-order (Molchanov et al.)', false, TRACKABLE);
+export const FisherImportance = firstOrderMeasure('fisher', 'Σ_j W_j²·s̄_j with s̄ the batch-weighted mean of squared batch gradients', false, TRACKABLE);
+export const NvidiaImportance = firstOrderMeasure('nvidia', "γ²·s̄(γ) + β²·s̄(β) of the filter's BatchNorm (Molchanov et al. 2019)", false, TRACKABLE);
 export const BiasedLossTrackedL2Importance = firstOrderMeasure(
   'biased_loss_tracked_l2',
   'Σ_j |W_j|·|W_j·ḡ_j|: the per-weight measure |W·ḡ| reduced as under use_l2',
@@ -54,6 +60,9 @@ export const BiasedLossTrackedImportance: ImportanceMeasure = {
     name: 'biased_loss_tracked',
     description:
       'biased_loss_tracked as one estimate: Σ_j |W_j|·|W_j·ḡ_j| (use_l2 on, as the paper forces); the trainer averages it over the last minibatches with TrackedImportance',
+    trackable: true,
+    // The paper's main.py: a per-weight measure, tracked, with momentum kept (PRUNING-SPEC §1).
+    forcesRunSettings: { useInit: false, useL2: true, preserveMomentum: true, trackImportance: true },
   },
   compute: (input) => BiasedLossTrackedL2Importance.compute(input),
 };

@@ -2,7 +2,7 @@
 import { FORMULAS, perFilter } from './formulas.js';
 import { hessianGradientProduct, type HessianGradientProduct } from './hessian.js';
 import { layerArrays } from './layer-arrays.js';
-import { MeasureError, type ImportanceMeasure, type MeasureInput, type MeasureParameterInfo } from './measure.js';
+import { MeasureError, type ImportanceMeasure, type MeasureInput, type MeasureParameterInfo, type ForcedRunSettings } from './measure.js';
 import { EXACT_DECISIONS, GRAD_PRESERVE_T, GRASP_T, IMP_SAMPLES } from './parameters.js';
 import { cacheOf, requireData } from './required-inputs.js';
 
@@ -21,9 +21,9 @@ export function cachedHessian(input: MeasureInput, measure: string, temperature:
   );
 }
 
-function hessianMeasure(name: 'grasp' | 'grad_preserve', description: string, temperature: MeasureParameterInfo): ImportanceMeasure {
+function hessianMeasure(name: 'grasp' | 'grad_preserve', description: string, temperature: MeasureParameterInfo, forcesRunSettings?: ForcedRunSettings): ImportanceMeasure {
   return {
-    info: { name, description, needsData: true, needsInitWeights: false, parameters: [temperature, IMP_SAMPLES, EXACT_DECISIONS] },
+    info: { name, description, needsData: true, needsInitWeights: false, parameters: [temperature, IMP_SAMPLES, EXACT_DECISIONS], hessianGroups: true, forcesRunSettings },
     async compute(input) {
       const h = await cachedHessian(input, name, input.params[temperature.name]);
       return { scores: perFilter(layerArrays(input.model, { hg: h.hg }), FORMULAS[name]), samplesUsed: h.samplesUsed };
@@ -32,4 +32,7 @@ function hessianMeasure(name: 'grasp' | 'grad_preserve', description: string, te
 }
 
 export const GraspImportance = hessianMeasure('grasp', 'Σ_j W_j·(Hg)_j, signed (GraSP): the most negative filters go first', GRASP_T);
-export const GradPreserveImportance = hessianMeasure('grad_preserve', '|Σ_j W_j·(Hg)_j|: preserves the gradient norm (Hessian-gradient product)', GRAD_PRESERVE_T);
+// The paper forces its temperature to 1 (quirk Q5).
+export const GradPreserveImportance = hessianMeasure('grad_preserve', '|Σ_j W_j·(Hg)_j|: preserves the gradient norm (Hessian-gradient product)', GRAD_PRESERVE_T, {
+  graspTemperature: 1,
+});

@@ -13,3 +13,4 @@ export * from './registry.js';
 export * from './tracked.js';
 export { layerArrays, type LayerSources } from './layer-arrays.js';
 export { batchTensors, meanCrossEntropy, trainableTensors, type TrainableTensor } from './model-tensors.js';
+export * from './answers.js';

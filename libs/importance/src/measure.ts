@@ -10,6 +10,20 @@ export interface MeasureParameterInfo {
   max: number;
   /** Whole numbers only (sample counts, batch sizes). */
   integer?: boolean;
+  /** The run setting a trainer fills this parameter from (a RunConfig field of libs/training). */
+  runSetting?: RunSetting;
+}
+
+/** Run settings that measure parameters take their values from. */
+export type RunSetting = 'temperature' | 'impSamples' | 'graspTemperature';
+
+/** Run settings the paper's main.py forces when a run uses a measure (PRUNING-SPEC §1). */
+export interface ForcedRunSettings {
+  graspTemperature?: number;
+  useInit?: boolean;
+  useL2?: boolean;
+  preserveMomentum?: boolean;
+  trackImportance?: boolean;
 }
 
 export interface MeasureInfo {
@@ -18,6 +32,14 @@ export interface MeasureInfo {
   needsData: boolean;
   needsInitWeights: boolean;
   parameters: MeasureParameterInfo[];
+  /** Reads int(imp_samples / classes) images of every class (the Hessian-gradient groups), not whole leading batches. */
+  hessianGroups?: boolean;
+  /** The trainer can track it over each round's last minibatches instead of asking an estimator (PRUNING-SPEC §8). */
+  trackable?: boolean;
+  /** The measure a run biased towards θ₀ (use_init) asks the estimator for instead. */
+  initVariant?: string;
+  /** Run settings forced when a run prunes with this measure. */
+  forcesRunSettings?: ForcedRunSettings;
 }
 
 /** What a measure may read: the model and, for data-driven measures, samples and θ₀. */

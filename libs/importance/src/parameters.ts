@@ -7,6 +7,7 @@ export const TEMPERATURE: MeasureParameterInfo = {
   defaultValue: 5,
   min: 1e-3,
   max: 1e4,
+  runSetting: 'temperature',
 };
 
 export const GRASP_T: MeasureParameterInfo = {
@@ -15,6 +16,7 @@ export const GRASP_T: MeasureParameterInfo = {
   defaultValue: 200,
   min: 1e-3,
   max: 1e4,
+  runSetting: 'graspTemperature',
 };
 
 export const GRAD_PRESERVE_T: MeasureParameterInfo = {
@@ -23,6 +25,7 @@ export const GRAD_PRESERVE_T: MeasureParameterInfo = {
   defaultValue: 1,
   min: 1e-3,
   max: 1e4,
+  runSetting: 'graspTemperature',
 };
 
 export const IMP_SAMPLES: MeasureParameterInfo = {
@@ -34,6 +37,7 @@ export const IMP_SAMPLES: MeasureParameterInfo = {
   min: 1,
   max: 10_000_000,
   integer: true,
+  runSetting: 'impSamples',
 };
 
 export const EXACT_DECISIONS: MeasureParameterInfo = {

@@ -10,7 +10,7 @@ import {
   TfoImportance,
 } from './gradient-measures.js';
 import { GradPreserveImportance, GraspImportance } from './hessian-measures.js';
-import { MeasureError, type ImportanceMeasure, type MeasureInfo } from './measure.js';
+import { MeasureError, type ImportanceMeasure, type MeasureInfo, type RunSetting } from './measure.js';
 import { BnScaleImportance, L1Importance, MagnitudeImportance } from './weight-measures.js';
 
 /** The measures this build implements, by name (the paper's, plus the fixtures' variants). */
@@ -38,6 +38,31 @@ export function getMeasure(name: string): ImportanceMeasure {
   if (!m) throw new MeasureError(`unknown measure "${name}"; available: ${[...BUILTIN_MEASURES.keys()].join(', ')}`, 'measure');
   return m;
 }
+
+/**
+ * What this build knows about a measure (needs data, θ₀, Hessian groups, trackable, forced run
+ * settings), or undefined for a measure only another estimator offers: then the run treats it as a
+ * plain estimate and the estimator's ListMeasures says the rest.
+ */
+export function knownMeasure(name: string): MeasureInfo | undefined {
+  return BUILTIN_MEASURES.get(name)?.info;
+}
+
+/** Measures the trainer can track over each round's last minibatches (PRUNING-SPEC §8). */
+export const TRACKABLE_MEASURES: readonly string[] = [...BUILTIN_MEASURES.values()].filter((m) => m.info.trackable).map((m) => m.info.name);
+
+export const isTrackable = (measure: string): boolean => knownMeasure(measure)?.trackable === true;
+
+/** The estimate a run asks for: the measure itself, or its θ₀ variant when the run carries θ₀. */
+export const measureToEstimate = (measure: string, withInit: boolean): string => (withInit && knownMeasure(measure)?.initVariant) || measure;
+
+/**
+ * Which run setting fills a measure parameter, by the parameter's name. Keyed by name because a
+ * remote estimator's ListMeasures gives names: an estimator offering "T" gets the run's temperature.
+ */
+export const RUN_SETTING_OF_PARAMETER: ReadonlyMap<string, RunSetting> = new Map(
+  [...BUILTIN_MEASURES.values()].flatMap((m) => m.info.parameters.flatMap((p) => (p.runSetting ? [[p.name, p.runSetting] as const] : []))),
+);
 
 /** Fills parameter defaults and rejects unknown or out-of-range ones, naming them. */
 export function resolveParams(info: MeasureInfo, given: Record<string, number>): Record<string, number> {

@@ -9,3 +9,4 @@ export * from './model.js';
 export * from './safetensors.js';
 export { BN_EPS } from './layers.js';
 export * from './finite-weights.js';
+export * from './network-of.js';

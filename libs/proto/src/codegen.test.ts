@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -30,4 +30,27 @@ test('generated code is up to date with proto/ (run `npx nx run proto:codegen`)'
 test('buf lint is clean', () => {
   const res = spawnSync(join(root, 'node_modules/.bin/buf'), ['lint'], { cwd: root, encoding: 'utf8' });
   assert.equal(res.status, 0, `buf lint:\n${res.stdout}${res.stderr}`);
+});
+
+// The contract only grows: fields keep their numbers, names and types (buf's FILE rules, buf.yaml),
+// checked against the image of the last released contract (tools/scripts/proto-baseline.mjs).
+const baseline = join(root, 'libs/proto/baseline/flowprune-v1.binpb');
+const breaking = (cwd: string) => spawnSync(join(root, 'node_modules/.bin/buf'), ['breaking', '--against', baseline], { cwd, encoding: 'utf8' });
+
+test('buf breaking: proto/ is backward compatible with the released contract', () => {
+  const res = breaking(root);
+  assert.equal(res.status, 0, `buf breaking against ${relative(root, baseline)}:\n${res.stdout}${res.stderr}`);
+});
+
+test('buf breaking catches a renumbered field (the check can fail)', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'flowprune-breaking-'));
+  cpSync(join(root, 'proto'), join(copy, 'proto'), { recursive: true });
+  cpSync(join(root, 'buf.yaml'), join(copy, 'buf.yaml'));
+  const common = join(copy, 'proto/flowprune/v1/common.proto');
+  const text = readFileSync(common, 'utf8');
+  assert.ok(text.includes('string conv = 2;'), 'LayerScores.conv is field 2');
+  writeFileSync(common, text.replace('string conv = 2;', 'string conv = 12;'));
+  const res = breaking(copy);
+  assert.notEqual(res.status, 0, 'a renumbered field must fail buf breaking');
+  assert.match(`${res.stdout}${res.stderr}`, /LayerScores/);
 });

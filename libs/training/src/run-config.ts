@@ -1,4 +1,5 @@
 // A resolved run: the paper's defaults filled in, every value checked (PRUNING-SPEC §1, §2, §9).
+import { isTrackable, knownMeasure, TRACKABLE_MEASURES } from '@flowprune/importance';
 import { ARCH_NAMES, type ArchName } from '@flowprune/models';
 
 export interface LrPhase {
@@ -98,14 +99,9 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     useL2: input.useL2 ?? false,
     useInit: input.useInit ?? false,
   };
-  // Derived settings of the paper's main.py (PRUNING-SPEC §1).
-  if (cfg.measure === 'grad_preserve') cfg.graspTemperature = 1;
-  if (cfg.measure === 'biased_loss_tracked') {
-    cfg.useInit = false;
-    cfg.useL2 = true;
-    cfg.preserveMomentum = true;
-    cfg.trackImportance = true;
-  }
+  // Derived settings of the paper's main.py (PRUNING-SPEC §1): the measure's registry entry says which.
+  const measure = knownMeasure(cfg.measure);
+  Object.assign(cfg, measure?.forcesRunSettings);
   if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 2) throw new RunConfigError('num_classes', `must be ≥ 2, got ${cfg.numClasses}`);
   if (!(cfg.temperature > 0)) throw new RunConfigError('temperature', `must be > 0, got ${cfg.temperature}`);
   if (!(cfg.lrPrune > 0)) throw new RunConfigError('lr_prune', `must be > 0, got ${cfg.lrPrune}`);
@@ -119,10 +115,17 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
   });
   if (!(cfg.alpha > 0 && cfg.alpha <= 1)) throw new RunConfigError('alpha', `must be in (0, 1], got ${cfg.alpha}`);
   if (!Number.isInteger(cfg.trackBatches) || cfg.trackBatches < 1) throw new RunConfigError('track_batches', `must be a positive integer, got ${cfg.trackBatches}`);
-  if (cfg.trackImportance && (cfg.measure === 'grasp' || cfg.measure === 'grad_preserve'))
-    throw new RunConfigError('track_importance', `cannot be used with ${cfg.measure}: the Hessian-gradient measures need a data loader (quirk Q9)`);
-  if (cfg.trackImportance && cfg.useL2 && cfg.measure !== 'biased_loss_tracked')
-    throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (biased_loss_tracked), not ${cfg.measure} (quirk Q9)`);
+  if (cfg.trackImportance && !isTrackable(cfg.measure))
+    throw new RunConfigError(
+      'track_importance',
+      measure?.hessianGroups
+        ? `cannot be used with ${cfg.measure}: the Hessian-gradient measures need a data loader (quirk Q9)`
+        : `cannot be used with ${cfg.measure || 'no measure'}; trackable measures: ${TRACKABLE_MEASURES.join(', ')}`,
+    );
+  // The per-weight measures are those that force use_l2 (their values need its reduction).
+  const perWeight = TRACKABLE_MEASURES.filter((m) => knownMeasure(m)?.forcesRunSettings?.useL2);
+  if (cfg.trackImportance && cfg.useL2 && !perWeight.includes(cfg.measure))
+    throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (${perWeight.join(', ')}), not ${cfg.measure} (quirk Q9)`);
   if (cfg.useInit && !cfg.measure) throw new RunConfigError('use_init', 'needs a measure to bias');
   if (cfg.measure) {
     if (cfg.thresholds.length === 0) {

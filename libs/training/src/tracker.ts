@@ -6,12 +6,6 @@ import type { tf } from '@flowprune/tensor';
 import type { ImportanceTracker } from './prune-train-run.js';
 import type { RunConfig } from './run-config.js';
 
-const TRACKABLE: readonly string[] = ['biased_loss_tracked', 'loss_based', 'biased_loss', 'tfo', 'fisher', 'nvidia'];
-
-export function isTrackable(measure: string): boolean {
-  return TRACKABLE.includes(measure);
-}
-
 /** Host copy of a parameter or its gradient in PyTorch layout. */
 function torchData(model: Model, name: string, t: tf.Tensor): Float32Array {
   const spec = model.net.params.find((p) => p.name === name)!;

@@ -12,7 +12,7 @@ import {
   type ImportanceData,
   type ImportanceMeasure,
 } from '@flowprune/importance';
-import { Model } from '@flowprune/models';
+import { manifestPositions, Model } from '@flowprune/models';
 import type {
   DataLoaderServiceClient,
   EstimateRequest,
@@ -110,6 +110,12 @@ export function makeEstimatorService(deps: EstimatorDeps): ImportanceEstimatorSe
       throw asRequestError(e, 'model');
     }
     try {
+      let wanted: number[];
+      try {
+        wanted = manifestPositions(model.net, req.layers);
+      } catch (e) {
+        throw invalidArgument('layers', (e as Error).message);
+      }
       const initBytes = measure.info.needsInitWeights
         ? await modelRefBytes(req.initModel, deps.store, 'init_model').catch((e: unknown) => {
             throw req.initModel ? e : invalidArgument('init_model', `is required by ${measure.info.name} (the conv weights at initialisation, θ₀)`);
@@ -128,7 +134,8 @@ export function makeEstimatorService(deps: EstimatorDeps): ImportanceEstimatorSe
       })();
       return {
         measure: measure.info.name,
-        layers: scores.map((values, layer) => ({ layer, conv: model.net.filterLayers[layer].conv, values })),
+        // One per manifest entry, keyed by conv (every filter layer for callers without a manifest).
+        layers: wanted.map((layer) => ({ layer, conv: model.net.filterLayers[layer].conv, values: scores[layer] })),
         samplesUsed,
         seconds: (performance.now() - start) / 1000,
         backend: deps.backend,

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
 import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
-import { buildNetwork, Model, parseSafeTensors, serializeSafeTensors } from '@flowprune/models';
+import { buildNetwork, Model, parseSafeTensors, prunableLayers, serializeSafeTensors } from '@flowprune/models';
 import { ImportanceEstimatorServiceClient, type EstimateRequest, type ImageBatch } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
 
@@ -36,7 +36,7 @@ after(async () => {
   assert.deepEqual(codes, [0, 0]);
 });
 
-const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, ...over });
+const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
 
 /** The fixtures README's metric. */
 function rel(a: number[][], e: number[][]): number {
@@ -61,6 +61,20 @@ test('ListMeasures names every measure of the paper with its parameters and defa
   assert.deepEqual(defaults('mag_based'), {});
   assert.equal(byName.get('biased_loss_init')!.needsInitWeights, true);
   assert.equal(byName.get('fisher')!.needsData, true);
+});
+
+test('with a layer manifest it answers exactly the manifest layers, keyed by conv; a manifest that does not fit is INVALID_ARGUMENT', async () => {
+  const manifest = prunableLayers(buildNetwork('resnet56', 10).filterLayers);
+  const full = await call(client, client.estimate, req({}));
+  const picked = await call(client, client.estimate, req({ layers: [manifest[9], manifest[2]] }));
+  assert.deepEqual(
+    picked.layers.map((l) => [l.conv, l.values]),
+    [9, 2].map((i) => [full.layers[i].conv, full.layers[i].values]),
+  );
+  await assert.rejects(
+    call(client, client.estimate, req({ layers: [{ ...manifest[0], outChannels: 3 }] })),
+    (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /^layers: "conv1\.weight" has 16 output channels in the model, the manifest says 3/.test(e.details),
+  );
 });
 
 test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fixture', { skip: !existsSync(join(FIXTURES, 'resnet56')) && 'no fixtures' }, async () => {

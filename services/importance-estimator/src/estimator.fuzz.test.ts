@@ -101,9 +101,10 @@ const methods = [
       initModel: v.maybe(() => randomModel(v), 0.3),
       seed: v.uint64(),
       epoch: v.uint32(),
+      layers: [],
     }),
     encode: (r) => EstimateRequest.encode(r).finish(),
-    valid: { model: { safetensors: Buffer.alloc(0) }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 },
+    valid: { model: { safetensors: Buffer.alloc(0) }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [] },
     decodeReply: (b) => EstimateResponse.decode(b),
   }),
 ];
@@ -111,7 +112,7 @@ const methods = [
 test(`every ImportanceEstimatorService method survives random and malformed requests (seed ${SEED})`, async () => {
   // The valid request needs the model built in before(): patch it in now.
   const estimate = methods[1];
-  estimate.validRequest = Buffer.from(EstimateRequest.encode({ model: { safetensors: tiny }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 }).finish());
+  estimate.validRequest = Buffer.from(EstimateRequest.encode({ model: { safetensors: tiny }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [] }).finish());
   const report = await runFuzz({ client: raw, methods, values: new FuzzValues(mulberry32(SEED)), structured: 600, malformed: 210, concurrency: 4 });
   console.log(formatFuzzReport('importance-estimator', SEED, report));
   assert.deepEqual(report.problems, [], `replay with FLOWPRUNE_FUZZ_SEED=${SEED}`);

@@ -21,7 +21,7 @@ const start = async (args: string[]) => {
   procs.push(p);
   return { proc: p, client: makeClient(ImportanceEstimatorServiceClient, p.address) };
 };
-const req = (safetensors: Buffer): EstimateRequest => ({ model: { safetensors }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 });
+const req = (safetensors: Buffer): EstimateRequest => ({ model: { safetensors }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [] });
 
 before(async () => {
   await initBackend({ log: () => undefined });

@@ -1,14 +1,20 @@
 // flowprune-random-estimator: the random-ranking baseline as its own estimator service.
+import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
 import { addMessageLimitOption, addTlsOptions, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { ImportanceEstimatorServiceService } from '@flowprune/proto';
-import { FileRunStore } from '@flowprune/store';
+import { openRunStore, runStoreOption } from '@flowprune/store';
 import { makeRandomEstimatorService } from './random-service.js';
 
 const program = new Command('flowprune-random-estimator')
   .description('The random-ranking baseline measure over gRPC (flowprune.v1.ImportanceEstimatorService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_RANDOM_ESTIMATOR_ADDRESS ?? '127.0.0.1:50055')
-  .option('--store <dir>', 'embedded run store directory (for checkpoint references)', process.env.FLOWPRUNE_RUNS_DIR ?? 'runs');
+  .addOption(
+    runStoreOption(
+      'run store (a directory or a mongodb:// URI) to read checkpoint references from; empty: none, models come as safetensors bytes (what trainers send)',
+      process.env.FLOWPRUNE_STORE ?? '',
+    ),
+  );
 const opts = addMessageLimitOption(addTlsOptions(program))
   .parse()
   .opts<{ address: string; store: string } & TlsFlags & MessageLimitFlags>();
@@ -23,7 +29,7 @@ await runServiceProcess({
     {
       name: 'flowprune.v1.ImportanceEstimatorService',
       definition: ImportanceEstimatorServiceService,
-      implementation: makeRandomEstimatorService({ store: new FileRunStore({ root: opts.store }) }),
+      implementation: makeRandomEstimatorService({ store: opts.store ? openRunStore(opts.store) : undefined }),
     },
   ],
 });

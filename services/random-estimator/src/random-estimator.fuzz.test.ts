@@ -71,15 +71,16 @@ const methods = [
       initModel: v.maybe(() => randomModel(v), 0.2),
       seed: v.uint64(),
       epoch: v.uint32(),
+      layers: [],
     }),
     encode: (r) => EstimateRequest.encode(r).finish(),
-    valid: { measure: 'random', params: {}, batches: [], seed: 0, epoch: 0 },
+    valid: { measure: 'random', params: {}, batches: [], seed: 0, epoch: 0, layers: [] },
     decodeReply: (b) => EstimateResponse.decode(b),
   }),
 ];
 
 test(`the random-estimator survives random and malformed requests (seed ${SEED})`, async () => {
-  methods[1].validRequest = Buffer.from(EstimateRequest.encode({ model: { safetensors: tiny }, measure: 'random', params: { seed: 3 }, batches: [], seed: 0, epoch: 0 }).finish());
+  methods[1].validRequest = Buffer.from(EstimateRequest.encode({ model: { safetensors: tiny }, measure: 'random', params: { seed: 3 }, batches: [], seed: 0, epoch: 0, layers: [] }).finish());
   const report = await runFuzz({ client: raw, methods, values: new FuzzValues(mulberry32(SEED)), structured: 600, malformed: 210, concurrency: 8 });
   console.log(formatFuzzReport('random-estimator', SEED, report));
   assert.deepEqual(report.problems, [], `replay with FLOWPRUNE_FUZZ_SEED=${SEED}`);

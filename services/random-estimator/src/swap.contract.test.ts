@@ -1,7 +1,8 @@
 // Swapping estimators: a pruning run picks the measure `random` by name. The trainer is given the
 // built-in estimator and this one as separate processes, resolves `random` through ListMeasures,
 // and prunes by its scores: the round's remaining channels are exactly the selection libs/pruning
-// makes from randomScores(seed).
+// makes from randomScores(seed). The random-estimator is given a second file store, not the run's
+// (standing in for a MongoDB run store it cannot open): the model travels in the request.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +11,7 @@ import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService
 import { buildNetwork, Model } from '@flowprune/models';
 import { TrainerServiceClient, type RunEvent, type WatchRunResponse } from '@flowprune/proto';
 import { defaultRatios, nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
+import { FileRunStore } from '@flowprune/store';
 import { initBackend } from '@flowprune/tensor';
 import { randomScores } from './random-scores.js';
 
@@ -17,16 +19,18 @@ const entry = (service: string) => join(import.meta.dirname, '../..', service, '
 const procs: LaunchedService[] = [];
 let trainer: TrainerServiceClient;
 let randomAddress: string;
+let otherStore: string;
 
 before(async () => {
   const dir = tempDir('swap');
   const runs = join(dir, 'runs');
+  otherStore = join(dir, 'another-store');
   generateSyntheticCifar10({ dir: join(dir, 'syn'), trainPerClass: 4, testPerClass: 2, seed: 5 });
   const loader = await launchService({ name: 'data-loader', entry: entry('data-loader'), args: ['--dataset', `syn=${join(dir, 'syn')}`] });
   procs.push(loader);
   const [builtin, random, evaluator] = await Promise.all([
     launchService({ name: 'importance-estimator', entry: entry('importance-estimator'), args: ['--store', runs, '--data-loader', loader.address] }),
-    launchService({ name: 'random-estimator', entry: entry('random-estimator'), args: ['--store', runs] }),
+    launchService({ name: 'random-estimator', entry: entry('random-estimator'), args: ['--store', otherStore] }),
     launchService({ name: 'evaluator', entry: entry('evaluator'), args: ['--store', runs, '--data-loader', loader.address] }),
   ]);
   procs.push(builtin, random, evaluator);
@@ -91,4 +95,7 @@ test('a run with measure "random" is estimated by the random-estimator process a
   assert.deepEqual(round.channels, expected, "the remaining channels follow the random estimator's scores");
   // The check discriminates: another seed's scores select differently.
   assert.notDeepEqual(expectedChannels(randomScores(widths, seed + 1)), expected);
+  // Its own store knows nothing of the run: the estimate needed no store.
+  const own = new FileRunStore({ root: otherStore });
+  assert.equal(await own.getRun(runId), null);
 });

@@ -5,7 +5,7 @@ import { buildNetwork, Model } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import type { EpochStat, RoundRecord } from '@flowprune/store';
 import { annotateActiveSpan, ATTR_RUN_ID, runInContext, withRunId, type Context } from '@flowprune/telemetry';
-import { isTrackable, makeTracker, planEpochs, resolveRunConfig, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody, type RunSnapshot } from '@flowprune/training';
+import { makeTracker, planEpochs, resolveRunConfig, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody, type RunSnapshot } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
 import { isTerminal } from './run-events.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
@@ -50,8 +50,6 @@ export class RunManager {
     if (cfg.numClasses !== described.numClasses)
       throw invalidArgument('spec.num_classes', `is ${cfg.numClasses} but dataset ${cfg.dataset} has ${described.numClasses} classes`);
     if (cfg.measure && !cfg.trackImportance) await this.deps.estimators.resolve(cfg.measure);
-    if (cfg.trackImportance && !isTrackable(cfg.measure))
-      throw invalidArgument('spec.track_importance', `cannot track ${cfg.measure}; trackable measures: biased_loss_tracked, loss_based, biased_loss, tfo, fisher, nvidia`);
     const initial = spec.pretrained ? await this.loadPretrained(spec) : undefined;
     const record = await this.deps.store.createRun({
       spec: JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>,

@@ -1,6 +1,7 @@
 // The run loop's ports, wired to the data-loader, the estimators, the evaluator and the store.
 import { idempotentCall, rpcDefaults, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
-import type { Model } from '@flowprune/models';
+import { measureToEstimate, RUN_SETTING_OF_PARAMETER, scoresInManifestOrder } from '@flowprune/importance';
+import { networkOf, prunableLayers, type Model } from '@flowprune/models';
 import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient } from '@flowprune/proto';
 import type { RunStore } from '@flowprune/store';
 import type { RunConfig, RunEventBody, RunPorts, RunSnapshot } from '@flowprune/training';
@@ -17,9 +18,11 @@ export interface PortDeps {
 
 /** The run's settings a measure takes (by the names ListMeasures gives), plus explicit measure_params. */
 export function estimateParams(cfg: RunConfig, accepted: string[]): Record<string, number> {
-  const fromRun: Record<string, number> = { T: cfg.temperature, imp_samples: cfg.impSamples, grasp_T: cfg.graspTemperature };
   const out: Record<string, number> = {};
-  for (const name of accepted) if (name in fromRun) out[name] = fromRun[name];
+  for (const name of accepted) {
+    const setting = RUN_SETTING_OF_PARAMETER.get(name);
+    if (setting) out[name] = cfg[setting];
+  }
   return { ...out, ...cfg.measureParams };
 }
 
@@ -84,15 +87,19 @@ export function makeRunPorts(
       return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
     },
     estimate: async (name, _round, epoch, initName) => {
-      // biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
-      const measure = initName && cfg.measure === 'biased_loss' ? 'biased_loss_init' : cfg.measure;
+      // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
+      const measure = measureToEstimate(cfg.measure, initName !== undefined);
       const est = await deps.estimators.resolve(measure);
+      // The model travels with the request (an estimator needs no store), with its layer manifest.
+      const model = await checkpointBytes(store, runId, name);
+      const manifest = prunableLayers(networkOf(model, `checkpoint ${name}`).filterLayers);
       const r = await idempotentCall(
         est.client,
         est.client.estimate,
         {
-          model: { checkpoint: { runId, name } },
-          initModel: initName ? { checkpoint: { runId, name: initName } } : undefined,
+          model: { safetensors: Buffer.from(model) },
+          initModel: initName ? { safetensors: Buffer.from(await checkpointBytes(store, runId, initName)) } : undefined,
+          layers: manifest,
           measure,
           params: estimateParams(cfg, est.info.parameters.map((p) => p.name)),
           dataset: { name: cfg.dataset },
@@ -102,7 +109,15 @@ export function makeRunPorts(
         },
         { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs, shouldStop },
       );
-      return { scores: r.layers.map((l) => l.values), estimator: `${est.estimator}@${est.address}` };
+      const estimator = `${est.estimator}@${est.address}`;
+      // Read by conv name and checked: a bad answer fails the round before anything is pruned.
+      return { scores: scoresInManifestOrder(manifest, r.layers, estimator), estimator };
     },
   };
+}
+
+async function checkpointBytes(store: RunStore, runId: string, name: string): Promise<Uint8Array> {
+  const cp = await store.getCheckpoint(runId, name);
+  if (!cp) throw new Error(`checkpoint ${name} of run ${runId} is missing from the run store`);
+  return cp.bytes;
 }

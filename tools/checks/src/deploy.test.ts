@@ -15,7 +15,7 @@ import { asArray, asObj, at, readDocs, str, type Doc, type Obj } from './deploy/
 const root = join(import.meta.dirname, '../../..');
 const deploy = join(root, 'deploy');
 const GPU = ['trainer', 'importance-estimator'];
-const SERVICES = ['data-loader', 'importance-estimator', 'evaluator', 'trainer'];
+const SERVICES = ['data-loader', 'importance-estimator', 'random-estimator', 'evaluator', 'trainer'];
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const kustomization = readDocs(join(deploy, 'kustomization.yaml'))[0].doc;

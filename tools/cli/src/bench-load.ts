@@ -98,7 +98,7 @@ export async function loadFigures(o: LoadBenchOptions): Promise<LoadRow[]> {
     m.dispose();
     const estimator = makeClient(ImportanceEstimatorServiceClient, est.address);
     await waitForReady(estimator);
-    const estimate = async () => void (await call(estimator, estimator.estimate, { model: { safetensors: weights }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0 }));
+    const estimate = async () => void (await call(estimator, estimator.estimate, { model: { safetensors: weights }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [] }));
     await estimate(); // warm-up
     const e = await drive(o.estimateCalls, o.estimateConcurrency, estimate);
     rows.push(row('Estimate', o.estimateCalls, o.estimateConcurrency, e, est, (x) => `${x.toFixed(1)} calls/s`));

@@ -54,7 +54,7 @@ export async function measureTimes(o: MeasuresBenchOptions): Promise<void> {
     const rows: [string, number, number][] = [];
     for (const m of BUILTIN_MEASURES.values()) {
       const s = m.info.name === 'loss_based' ? base : await timed(m, model, o, init);
-      const images = !m.info.needsData ? 0 : m.info.parameters.some((p) => p.name === 'grasp_T' || p.name === 'grad_preserve_T') ? perClass * 10 : o.samples;
+      const images = !m.info.needsData ? 0 : m.info.hessianGroups ? perClass * 10 : o.samples;
       rows.push([m.info.name, s, images]);
     }
     rows.push(['loss_based, exact_decisions=1', await timed(loss, model, o, init, 1), o.samples]);

@@ -9,13 +9,14 @@ import {
   getMeasure,
   initWeightsFromSafeTensors,
   resolveParams,
+  scoresInManifestOrder,
   splitIntoBatches,
   batchListData,
   StatisticsCache,
   type MeasureInfo,
   type SampleBatch,
 } from '@flowprune/importance';
-import { Model, parseArch } from '@flowprune/models';
+import { Model, parseArch, prunableLayers } from '@flowprune/models';
 import { ImportanceEstimatorServiceClient, type ImageBatch } from '@flowprune/proto';
 import { getBackendInfo, initBackend } from '@flowprune/tensor';
 import { SERVICE_ENTRIES } from './paths.js';
@@ -40,6 +41,7 @@ export interface ImportanceOptions {
 
 export class ImportanceCliError extends Error {}
 
+const ESTIMATOR_LABEL = 'importance-estimator';
 const RECORD = { cifar10: 3073, cifar100: 3074 } as const;
 
 /** The file's record layout: 1 label byte (CIFAR-10 style, also used with 100 labels) or 2 (CIFAR-100). */
@@ -65,8 +67,8 @@ export function fileBatches(path: string, numClasses: number, batchSize: number)
  */
 export function neededBatches(batches: SampleBatch[], infos: MeasureInfo[], samples: number, numClasses: number): SampleBatch[] {
   let keep = 0;
-  const firstOrder = infos.some((i) => i.needsData && !i.parameters.some((p) => p.name === 'grasp_T' || p.name === 'grad_preserve_T'));
-  const hessian = infos.some((i) => i.parameters.some((p) => p.name === 'grasp_T' || p.name === 'grad_preserve_T'));
+  const firstOrder = infos.some((i) => i.needsData && !i.hessianGroups);
+  const hessian = infos.some((i) => i.hessianGroups);
   if (firstOrder) {
     let consumed = 0;
     while (keep < batches.length && consumed < samples) consumed += batches[keep++].count;
@@ -139,6 +141,7 @@ async function throughService(o: ImportanceOptions, model: Model, initBytes: Uin
   const client = makeClient(ImportanceEstimatorServiceClient, svc.address);
   try {
     const modelRef = { safetensors: Buffer.from(model.toSafeTensors()) };
+    const manifest = prunableLayers(model.net.filterLayers);
     const wire = batches.map(toImageBatch);
     const out: Scores = {};
     for (const info of infos) {
@@ -153,10 +156,11 @@ async function throughService(o: ImportanceOptions, model: Model, initBytes: Uin
           initModel: initBytes && info.needsInitWeights ? { safetensors: Buffer.from(initBytes) } : undefined,
           seed: 0,
           epoch: 0,
+          layers: manifest,
         },
         { name: 'importance-estimator', timeoutMs: rpcDefaults().computeDeadlineMs },
       );
-      out[info.name] = r.layers.map((l) => l.values);
+      out[info.name] = scoresInManifestOrder(manifest, r.layers, `${ESTIMATOR_LABEL}@${svc.address}`);
       console.error(`${info.name}: ${r.seconds.toFixed(1)} s, ${r.samplesUsed} images (estimator ${svc.address}, ${r.backend})`);
     }
     return out;

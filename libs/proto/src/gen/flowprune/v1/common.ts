@@ -90,8 +90,9 @@ export interface ImageBatch {
 
 /** One importance value per output channel of one filter layer (conv + its BatchNorm). */
 export interface LayerScores {
+  /** Position of the layer in the model's filter-layer order; informative only (callers match `conv`). */
   layer: number;
-  /** PyTorch name of the layer's conv weight, e.g. "features.0.weight". */
+  /** PyTorch name of the layer's conv weight, e.g. "features.0.weight": the key the answer is read by. */
   conv: string;
   values: number[];
 }

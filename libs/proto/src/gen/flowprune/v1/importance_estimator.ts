@@ -47,7 +47,32 @@ export interface ListMeasuresResponse {
   measures: MeasureInfo[];
 }
 
+/**
+ * One prunable filter layer of the model in an EstimateRequest: a conv whose output channels can be
+ * removed, with the BatchNorm that follows it.
+ */
+export interface PrunableLayer {
+  /** state_dict name of the conv weight, e.g. "features.0.weight"; the answer's LayerScores.conv. */
+  conv: string;
+  /**
+   * state_dict prefix of the layer's BatchNorm, e.g. "features.1" (its weight is "<prefix>.weight");
+   * empty when the conv has none.
+   */
+  batchNorm: string;
+  /** Output channels: the answer's LayerScores.values has exactly this many finite values. */
+  outChannels: number;
+  /**
+   * A depthwise conv (one filter per input channel, groups = in channels): its filters cannot be
+   * compared across channels by weight alone the way full convs can.
+   */
+  depthwise: boolean;
+}
+
 export interface EstimateRequest {
+  /**
+   * The model to score. Callers send the safetensors bytes (`ModelRef.safetensors`) so that an
+   * estimator needs no store; a CheckpointRef is for estimators that share the caller's run store.
+   */
   model?: ModelRef | undefined;
   measure: string;
   /** Measure parameters by name (e.g. "T", "imp_samples"); absent ones take their defaults. */
@@ -58,13 +83,19 @@ export interface EstimateRequest {
     | undefined;
   /** ...or batches sent inline. */
   batches: ImageBatch[];
-  /** theta_0 for the *_init measures. */
+  /** theta_0 for the *_init measures (bytes or a CheckpointRef, like `model`). */
   initModel?:
     | ModelRef
     | undefined;
   /** Shuffle/augmentation seed and epoch for reading `dataset`. */
   seed: number;
   epoch: number;
+  /**
+   * The layers to score, in the model's order. The answer has one LayerScores per entry, matched by
+   * `conv`; a caller rejects an answer that misses, repeats or adds a layer, or whose value count or
+   * values (NaN, infinite) do not fit. Empty from older callers: then score every filter layer.
+   */
+  layers: PrunableLayer[];
 }
 
 export interface EstimateRequest_ParamsEntry {
@@ -74,6 +105,7 @@ export interface EstimateRequest_ParamsEntry {
 
 export interface EstimateResponse {
   measure: string;
+  /** One per entry of the request's `layers`, in any order; LayerScores.conv names the entry. */
   layers: LayerScores[];
   samplesUsed: number;
   seconds: number;
@@ -463,6 +495,119 @@ export const ListMeasuresResponse: MessageFns<ListMeasuresResponse> = {
   },
 };
 
+function createBasePrunableLayer(): PrunableLayer {
+  return { conv: "", batchNorm: "", outChannels: 0, depthwise: false };
+}
+
+export const PrunableLayer: MessageFns<PrunableLayer> = {
+  encode(message: PrunableLayer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conv !== "") {
+      writer.uint32(10).string(message.conv);
+    }
+    if (message.batchNorm !== "") {
+      writer.uint32(18).string(message.batchNorm);
+    }
+    if (message.outChannels !== 0) {
+      writer.uint32(24).uint32(message.outChannels);
+    }
+    if (message.depthwise !== false) {
+      writer.uint32(32).bool(message.depthwise);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrunableLayer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrunableLayer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conv = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.batchNorm = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outChannels = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.depthwise = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrunableLayer {
+    return {
+      conv: isSet(object.conv) ? globalThis.String(object.conv) : "",
+      batchNorm: isSet(object.batchNorm)
+        ? globalThis.String(object.batchNorm)
+        : isSet(object.batch_norm)
+        ? globalThis.String(object.batch_norm)
+        : "",
+      outChannels: isSet(object.outChannels)
+        ? globalThis.Number(object.outChannels)
+        : isSet(object.out_channels)
+        ? globalThis.Number(object.out_channels)
+        : 0,
+      depthwise: isSet(object.depthwise) ? globalThis.Boolean(object.depthwise) : false,
+    };
+  },
+
+  toJSON(message: PrunableLayer): unknown {
+    const obj: any = {};
+    if (message.conv !== "") {
+      obj.conv = message.conv;
+    }
+    if (message.batchNorm !== "") {
+      obj.batchNorm = message.batchNorm;
+    }
+    if (message.outChannels !== 0) {
+      obj.outChannels = Math.round(message.outChannels);
+    }
+    if (message.depthwise !== false) {
+      obj.depthwise = message.depthwise;
+    }
+    return obj;
+  },
+};
+
 function createBaseEstimateRequest(): EstimateRequest {
   return {
     model: undefined,
@@ -473,6 +618,7 @@ function createBaseEstimateRequest(): EstimateRequest {
     initModel: undefined,
     seed: 0,
     epoch: 0,
+    layers: [],
   };
 }
 
@@ -501,6 +647,9 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     }
     if (message.epoch !== 0) {
       writer.uint32(64).uint32(message.epoch);
+    }
+    for (const v of message.layers) {
+      PrunableLayer.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -585,6 +734,14 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
             message.epoch = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.layers.push(PrunableLayer.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -624,6 +781,7 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
         : undefined,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      layers: globalThis.Array.isArray(object?.layers) ? object.layers.map((e: any) => PrunableLayer.fromJSON(e)) : [],
     };
   },
 
@@ -658,6 +816,9 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     }
     if (message.epoch !== 0) {
       obj.epoch = Math.round(message.epoch);
+    }
+    if (message.layers?.length) {
+      obj.layers = message.layers.map((e) => PrunableLayer.toJSON(e));
     }
     return obj;
   },
@@ -878,7 +1039,7 @@ export const ImportanceEstimatorServiceService = {
       Buffer.from(ListMeasuresResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMeasuresResponse => ListMeasuresResponse.decode(value),
   },
-  /** One vector per prunable filter layer, in the paper's layer order. */
+  /** One LayerScores per entry of the request's layer manifest, matched by `conv` name (any order). */
   estimate: {
     path: "/flowprune.v1.ImportanceEstimatorService/Estimate" as const,
     requestStream: false as const,
@@ -892,7 +1053,7 @@ export const ImportanceEstimatorServiceService = {
 
 export interface ImportanceEstimatorServiceServer extends UntypedServiceImplementation {
   listMeasures: handleUnaryCall<ListMeasuresRequest, ListMeasuresResponse>;
-  /** One vector per prunable filter layer, in the paper's layer order. */
+  /** One LayerScores per entry of the request's layer manifest, matched by `conv` name (any order). */
   estimate: handleUnaryCall<EstimateRequest, EstimateResponse>;
 }
 
@@ -912,7 +1073,7 @@ export interface ImportanceEstimatorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMeasuresResponse) => void,
   ): ClientUnaryCall;
-  /** One vector per prunable filter layer, in the paper's layer order. */
+  /** One LayerScores per entry of the request's layer manifest, matched by `conv` name (any order). */
   estimate(
     request: EstimateRequest,
     callback: (error: ServiceError | null, response: EstimateResponse) => void,
