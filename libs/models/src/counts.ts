@@ -10,27 +10,29 @@ export function countParameters(net: Network): number {
   return n;
 }
 
-/** Convolution + linear multiply-accumulates for one 32x32 image. */
+/** Convolution + linear multiply-accumulates for one input image (of the graph's input size). */
 export function countMacs(net: Network): number {
   let macs = 0;
   for (const op of net.costOps) {
-    if (op.op === 'conv') macs += op.hOut * op.wOut * op.k * op.k * (op.cin / op.groups) * op.cout;
+    if (op.op === 'conv') macs += op.hOut * op.wOut * op.kh * op.kw * (op.cin / op.groups) * op.cout;
     else if (op.op === 'linear') macs += op.inFeatures * op.outFeatures;
   }
   return macs;
 }
 
 /**
- * The "FLOPs" the paper prints (ptflops 0.6.2): conv and linear MACs, plus 2·numel per BatchNorm,
- * numel per nn.ReLU module and numel of the input per max-pool module. Functional relu/avg-pool
+ * The "FLOPs" the paper prints (ptflops 0.6.2): conv and linear MACs, plus the conv bias (numel of
+ * the output), 2·numel per BatchNorm, numel per nn.ReLU module and numel of the input per pooling
+ * module. Functional relu/avg-pool
  * calls and ResNet's mask multiply are not counted.
  */
 export function countFlops(net: Network): number {
   let flops = countMacs(net);
   for (const op of net.costOps) {
-    if (op.op === 'bn') flops += 2 * op.numel;
+    if (op.op === 'conv' && op.bias) flops += op.cout * op.hOut * op.wOut;
+    else if (op.op === 'bn') flops += 2 * op.numel;
     else if (op.op === 'relu') flops += op.numel;
-    else if (op.op === 'maxpool') flops += op.numelIn;
+    else if (op.op === 'pool') flops += op.numelIn;
   }
   return flops;
 }

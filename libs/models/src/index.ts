@@ -1,8 +1,9 @@
 export * from './arch/types.js';
 export * from './arch/index.js';
-export { VGG13_CONFIG } from './arch/vgg.js';
-export { MOBILENET_V1_CONFIG } from './arch/mobilenet.js';
-export { RESNET18, RESNET34, RESNET56, resnetDefaultConfig, type ResNetFamily } from './arch/resnet.js';
+export { VGG13_CONFIG, vggGraph } from './arch/vgg.js';
+export { MOBILENET_V1_CONFIG, mobilenetV1Graph } from './arch/mobilenet.js';
+export { RESNET18, RESNET34, RESNET56, resnetDefaultConfig, resnetGraph, type ResNetFamily } from './arch/resnet.js';
+export { CIFAR_INPUT } from './arch/input.js';
 export * from './counts.js';
 export * from './layout.js';
 export * from './model.js';
@@ -10,3 +11,4 @@ export * from './safetensors.js';
 export { BN_EPS } from './layers.js';
 export * from './finite-weights.js';
 export * from './network-of.js';
+export * from './graph/index.js';

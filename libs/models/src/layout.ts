@@ -1,14 +1,17 @@
 import type { ParamSpec } from './arch/types.js';
 
 /**
- * PyTorch ↔ tfjs layouts. Conv OIHW ↔ HWIO; depthwise [C,1,kh,kw] ↔ [kh,kw,C,1];
+ * PyTorch ↔ tfjs layouts. Conv OIHW ↔ HWIO (grouped convs: per-group inputs); depthwise
+ * [C·m,1,kh,kw] ↔ [kh,kw,C,m];
  * linear [out,in] ↔ [in,out]; everything else is 1-D or scalar and unchanged.
  */
 export function tfShape(spec: ParamSpec): number[] {
   const s = spec.shape;
   if (spec.kind === 'conv') {
     const [o, i, kh, kw] = s;
-    return spec.groups && spec.groups > 1 ? [kh, kw, o, 1] : [kh, kw, i, o];
+    // Depthwise (groups = in channels, one input each): [kh, kw, in, multiplier], same memory as HWIO.
+    const g = spec.groups ?? 1;
+    return g > 1 && i === 1 ? [kh, kw, g, o / g] : [kh, kw, i, o];
   }
   if (spec.kind === 'linear_weight') return [s[1], s[0]];
   return s;

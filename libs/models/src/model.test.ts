@@ -56,3 +56,19 @@ test('module. prefixes of DataParallel checkpoints are stripped', () => {
   model.dispose();
   loaded.dispose();
 });
+
+test('a non-default input size travels in the checkpoint metadata; a malformed one is refused', () => {
+  const input = { name: 'input', channels: 3, height: 64, width: 48 };
+  const model = Model.init(buildNetwork('resnet56', 10, undefined, input), 3);
+  const bytes = model.toSafeTensors();
+  const reloaded = Model.fromSafeTensors(bytes);
+  assert.deepEqual(reloaded.net.graph.input, input);
+  const file = parseSafeTensors(bytes);
+  file.metadata.input = JSON.stringify({ ...input, height: -1 });
+  assert.throws(() => Model.fromSafeTensors(serializeSafeTensors(file)), /metadata "input" must be .* positive integer sizes/);
+  const cifar = Model.init(buildNetwork('resnet56', 10), 1);
+  assert.equal(parseSafeTensors(cifar.toSafeTensors()).metadata.input, undefined, 'CIFAR checkpoints stay as they were');
+  cifar.dispose();
+  model.dispose();
+  reloaded.dispose();
+});

@@ -1,7 +1,11 @@
 import { tf } from '@flowprune/tensor';
-import { buildNetwork, parseArch } from './arch/index.js';
+import { buildNetwork, graphNetwork, parseArch } from './arch/index.js';
+import { GRAPH_ARCH } from './arch/types.js';
+import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
 import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from './arch/types.js';
 import { isTrainable } from './arch/types.js';
+import { CIFAR_INPUT } from './arch/input.js';
+import type { GraphInput } from './graph/types.js';
 import { tfShape, tfToTorch, torchToTf } from './layout.js';
 import { mulberry32 } from '@flowprune/common';
 import { parseSafeTensors, serializeSafeTensors, type SafeTensor } from './safetensors.js';
@@ -50,7 +54,7 @@ export class Model {
         fanIn = spec.shape.slice(1).reduce((a, b) => a * b, 1);
         const bound = 1 / Math.sqrt(fanIn);
         for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
-      } else if (spec.kind === 'linear_bias') {
+      } else if (spec.kind === 'linear_bias' || spec.kind === 'conv_bias') {
         const bound = 1 / Math.sqrt(fanIn);
         for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
       } else if (spec.kind === 'bn_weight' || spec.kind === 'bn_running_var') data.fill(1);
@@ -92,16 +96,10 @@ export class Model {
   }
 
   /** Reads a safetensors checkpoint; arch/classes/config come from its metadata unless given. */
-  static fromSafeTensors(bytes: Uint8Array, expect: { arch?: string; numClasses?: number; config?: ArchConfig } = {}, source = 'checkpoint'): Model {
+  static fromSafeTensors(bytes: Uint8Array, expect: CheckpointExpectation = {}, source = 'checkpoint'): Model {
     const file = parseSafeTensors(bytes, source);
-    const meta = file.metadata;
-    const arch = parseArch(expect.arch ?? meta.arch ?? '');
-    if (expect.arch && meta.arch && meta.arch !== expect.arch)
-      throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
-    const numClasses = expect.numClasses ?? (meta.num_classes ? Number(meta.num_classes) : inferClasses(file.tensors));
-    const config = expect.config ?? (meta.config ? (metadataJson(meta.config, 'config', source) as ArchConfig) : undefined);
-    const model = Model.fromStateDict(buildNetwork(arch, numClasses, config), file.tensors, source);
-    if (meta.masks) model.masks = parseMasks(metadataJson(meta.masks, 'masks', source), source);
+    const model = Model.fromStateDict(checkpointNetwork(file, expect, source), file.tensors, source);
+    if (file.metadata.masks) model.masks = parseMasks(metadataJson(file.metadata.masks, 'masks', source), source);
     return model;
   }
 
@@ -126,6 +124,13 @@ export class Model {
       arch: this.net.arch,
       num_classes: String(this.net.numClasses),
       config: JSON.stringify(this.net.config),
+      // A graph-only network carries its graph (input size included); a built-in one writes only a
+      // non-default input size, so CIFAR checkpoints stay as they were.
+      ...(this.net.arch === GRAPH_ARCH
+        ? { [GRAPH_METADATA_KEY]: graphToJson(this.net.graph) }
+        : sameInput(this.net.graph.input, CIFAR_INPUT)
+          ? {}
+          : { input: JSON.stringify(this.net.graph.input) }),
       ...extraMetadata,
     };
     if (this.masks.size) metadata.masks = JSON.stringify(Object.fromEntries([...this.masks].map(([k, v]) => [k, Array.from(v)])));
@@ -166,6 +171,34 @@ export class Model {
   }
 }
 
+/** What a caller may require of a checkpoint (anything left out comes from its metadata). */
+export interface CheckpointExpectation {
+  arch?: string;
+  numClasses?: number;
+  config?: ArchConfig;
+}
+
+/**
+ * The network a checkpoint's metadata describes: an imported model's graph, or a built-in
+ * architecture with its classes, channel config and input size. The one reading of that metadata.
+ */
+export function checkpointNetwork(file: { tensors: Map<string, SafeTensor>; metadata: Record<string, string> }, expect: CheckpointExpectation = {}, source = 'checkpoint'): Network {
+  const meta = file.metadata;
+  if (meta[GRAPH_METADATA_KEY] !== undefined && expect.arch === undefined) {
+    // An imported model: the graph in the metadata rebuilds it, whatever the service.
+    const net = graphNetwork(graphFromJson(meta[GRAPH_METADATA_KEY], `${source}: metadata "graph"`));
+    if (expect.numClasses !== undefined && expect.numClasses !== net.numClasses)
+      throw new WeightsError(`${source}: the model predicts ${net.numClasses} classes, not ${expect.numClasses}`);
+    return net;
+  }
+  const arch = parseArch(expect.arch ?? meta.arch ?? '');
+  if (expect.arch && meta.arch && meta.arch !== expect.arch) throw new WeightsError(`${source}: checkpoint is a ${meta.arch}, not a ${expect.arch}`);
+  const numClasses = expect.numClasses ?? (meta.num_classes ? Number(meta.num_classes) : inferClasses(file.tensors));
+  const config = expect.config ?? (meta.config ? (metadataJson(meta.config, 'config', source) as ArchConfig) : undefined);
+  const input = meta.input ? parseInput(metadataJson(meta.input, 'input', source), source) : undefined;
+  return buildNetwork(arch, numClasses, config, input);
+}
+
 /** A JSON value of the safetensors metadata (checkpoints may come from callers: never trusted). */
 function metadataJson(text: string, key: string, source: string): unknown {
   try {
@@ -173,6 +206,16 @@ function metadataJson(text: string, key: string, source: string): unknown {
   } catch (e) {
     throw new WeightsError(`${source}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
   }
+}
+
+const sameInput = (a: GraphInput, b: GraphInput) => a.name === b.name && a.channels === b.channels && a.height === b.height && a.width === b.width;
+
+function parseInput(value: unknown, source: string): GraphInput {
+  const v = value as Partial<GraphInput> | null;
+  const dim = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
+  if (!v || typeof v !== 'object' || typeof v.name !== 'string' || !dim(v.channels) || !dim(v.height) || !dim(v.width))
+    throw new WeightsError(`${source}: metadata "input" must be {"name", "channels", "height", "width"} with positive integer sizes`);
+  return { name: v.name, channels: v.channels!, height: v.height!, width: v.width! };
 }
 
 function parseMasks(value: unknown, source: string): Map<string, Float32Array> {

@@ -1,29 +1,32 @@
 // The filter layers of a checkpoint without loading its weights onto a compute backend: the
 // network comes from the safetensors metadata, and every tensor must fit it.
-import { buildNetwork, parseArch } from './arch/index.js';
-import type { ArchConfig, FilterLayer, Network } from './arch/types.js';
+import type { FilterLayer, Network } from './arch/types.js';
 import { checkFiniteWeights } from './finite-weights.js';
-import { parseSafeTensors } from './safetensors.js';
+import { GRAPH_METADATA_KEY } from './graph/json.js';
+import { checkpointNetwork } from './model.js';
+import { parseSafeTensors, type SafeTensor } from './safetensors.js';
 
 export class CheckpointError extends Error {
   readonly kind = 'invalid-argument';
 }
 
-/** The metadata's channel config: caller bytes, so bad JSON is the caller's error. */
-function configOf(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointError(`${source}: metadata "config" is not valid JSON (${(e as Error).message})`);
-  }
-}
-
+/**
+ * The network of a checkpoint (built-in or imported) without loading its weights onto a compute
+ * backend; every tensor must fit it. Any fault is the caller's: CheckpointError.
+ */
 export function networkOf(bytes: Uint8Array, source = 'model'): Network {
-  const { tensors, metadata } = parseSafeTensors(bytes, source);
-  checkFiniteWeights(bytes, source);
-  if (!metadata.arch) throw new CheckpointError(`${source}: the safetensors metadata has no "arch" (flowprune checkpoints carry arch, num_classes, config)`);
-  const classes = Number(metadata.num_classes);
-  const net = buildNetwork(parseArch(metadata.arch), classes, metadata.config ? (configOf(metadata.config, source) as ArchConfig) : undefined);
+  let net: Network;
+  let tensors: Map<string, SafeTensor>;
+  try {
+    const file = parseSafeTensors(bytes, source);
+    tensors = file.tensors;
+    if (file.metadata.arch === undefined && file.metadata[GRAPH_METADATA_KEY] === undefined)
+      throw new CheckpointError(`${source}: the safetensors metadata has no "arch" (flowprune checkpoints carry arch, num_classes, config; imported models their graph)`);
+    checkFiniteWeights(bytes, source);
+    net = checkpointNetwork(file, {}, source);
+  } catch (e) {
+    throw e instanceof CheckpointError ? e : new CheckpointError((e as Error).message);
+  }
   for (const spec of net.params) {
     const t = tensors.get(spec.name) ?? tensors.get(`module.${spec.name}`);
     if (!t) throw new CheckpointError(`${source}: missing tensor ${spec.name} for ${net.arch}`);

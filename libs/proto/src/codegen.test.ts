@@ -5,8 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 
+import { parse } from 'yaml';
+
 const root = join(import.meta.dirname, '../../..');
-const committed = join(root, 'libs/proto/src/gen');
+/** The folders the buf.gen*.yaml templates generate (what tools/scripts/codegen.mjs runs). */
+const outputs = readdirSync(root)
+  .filter((n) => /^buf\.gen.*\.yaml$/.test(n))
+  .flatMap((n) => (parse(readFileSync(join(root, n), 'utf8')) as { plugins: { out: string }[] }).plugins.map((p) => p.out))
+  .sort();
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -15,15 +21,19 @@ function files(dir: string): string[] {
   });
 }
 
-test('generated code is up to date with proto/ (run `npx nx run proto:codegen`)', () => {
+test('generated code is up to date with proto/ and proto-vendor/ (run `npx nx run proto:codegen`)', () => {
   const base = mkdtempSync(join(tmpdir(), 'flowprune-codegen-'));
   const res = spawnSync(process.execPath, [join(root, 'tools/scripts/codegen.mjs'), '--base', base], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
-  const fresh = join(base, 'libs/proto/src/gen');
-  const names = (d: string) => files(d).map((f) => relative(d, f)).sort();
-  assert.deepEqual(names(committed), names(fresh), 'generated file set differs');
-  for (const name of names(fresh)) {
-    assert.equal(readFileSync(join(committed, name), 'utf8'), readFileSync(join(fresh, name), 'utf8'), `${name} is stale`);
+  assert.ok(outputs.includes('libs/onnx/src/gen'), `templates generate ${outputs.join(', ')}`);
+  for (const out of outputs) {
+    const committed = join(root, out);
+    const fresh = join(base, out);
+    const names = (d: string) => files(d).map((f) => relative(d, f)).sort();
+    assert.deepEqual(names(committed), names(fresh), `${out}: generated file set differs`);
+    for (const name of names(fresh)) {
+      assert.equal(readFileSync(join(committed, name), 'utf8'), readFileSync(join(fresh, name), 'utf8'), `${out}/${name} is stale`);
+    }
   }
 });
 

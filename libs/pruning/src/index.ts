@@ -4,4 +4,7 @@ export * from './plan.js';
 export * from './apply.js';
 export * from './prune-step.js';
 export * from './checksums.js';
+export * from './dependency.js';
+export * from './structure.js';
+export * from './generic.js';
 export * from './momentum.js';

@@ -1,6 +1,10 @@
-// How each state_dict tensor of the current network maps into the pruned one (PRUNING-SPEC §6).
-import type { ArchConfig, MobileNetConfig, Network, ResNetConfig, VggConfig } from '@flowprune/models';
+// How each state_dict tensor of the current network maps into the pruned one (PRUNING-SPEC §6),
+// derived from what is removed per channel-dependency group.
+import { configWithWidths, resizeGraph, type ArchConfig, type Graph, type Network } from '@flowprune/models';
+import type { ChannelGroup } from './dependency.js';
 import type { Selection } from './ranking.js';
+import { paperRules } from './ranking.js';
+import { pruningStructure } from './structure.js';
 
 /** Index selection along dim 0 (`rows`) and dim 1 (`cols`), then rows set to zero (ResNet masking). */
 export interface TensorPlan {
@@ -11,100 +15,92 @@ export interface TensorPlan {
 
 export interface SurgeryPlan {
   config: ArchConfig;
-  /** ResNet: the config with masked channels excluded (used for "Pruned %" only). */
+  /** The pruned network's graph (physical widths). */
+  graph: Graph;
+  /** With masked channels: the config with them excluded (used for "Pruned %" only). */
   effectiveConfig?: ArchConfig;
   tensors: Map<string, TensorPlan>;
-  /** ResNet: per block ("layer2.0") and projection ("layer2.0.shortcut"), the channels masked this step. */
+  /** Masked channels per module owning the mask (the parent of the BatchNorm: "layer2.0", "layer2.0.shortcut"). */
   masksZeroed?: Record<string, number[]>;
-  /** ResNet: the same, by the BN prefix whose output the mask multiplies. */
+  /** The same, by the BN prefix whose output the mask multiplies. */
   masks?: Record<string, number[]>;
   /** Per filter layer, the original channels whose outputs survive (pruned away or masked otherwise);
-   *  a MobileNet depthwise layer keeps its input's. */
+   *  a depthwise layer keeps its input's. */
   kept: number[][];
 }
 
-function bnPlan(plan: Map<string, TensorPlan>, prefix: string, p: TensorPlan): void {
-  for (const s of ['weight', 'bias', 'running_mean', 'running_var']) plan.set(`${prefix}.${s}`, p);
-}
-
-export function vggPlan(net: Network, sel: Selection): SurgeryPlan {
-  const tensors = new Map<string, TensorPlan>();
-  const widths = sel.survivors.map((s) => s.length);
-  net.filterLayers.forEach((layer, l) => {
-    tensors.set(layer.conv, { rows: sel.survivors[l], cols: l > 0 ? sel.survivors[l - 1] : undefined });
-    bnPlan(tensors, layer.bn, { rows: sel.survivors[l] });
-  });
-  tensors.set('classifier.weight', { cols: sel.survivors[net.filterLayers.length - 1] });
-  let i = 0;
-  const config: VggConfig = (net.config as VggConfig).map((v) => (v === 'M' ? 'M' : widths[i++]));
-  return { config, tensors, kept: sel.survivors };
+/** What a policy decides: group channels removed physically; per filter layer, channels masked in place. */
+export interface PruningDecision {
+  removed: Map<ChannelGroup, number[]>;
+  masked: Map<number, number[]>;
 }
 
 /**
- * MobileNet-V1: the stem and pointwise layers are pruned by their own counts; a depthwise layer
- * (and its BN) keeps exactly the survivors of its input (PRUNING-SPEC §6.2).
+ * The surgery for a decision: every slice of a group (producers' rows, BatchNorms, consumers'
+ * columns) loses the removed channels; masked channels keep their place, their conv rows and
+ * BatchNorm entries zeroed and a mask recorded.
  */
-export function mobilenetPlan(net: Network, sel: Selection): SurgeryPlan {
+export function surgeryPlan(net: Network, decision: PruningDecision): SurgeryPlan {
+  const s = pruningStructure(net);
+  const shapes = new Map(net.params.map((p) => [p.name, p.shape]));
+  const drop = new Map<string, [Set<number>, Set<number>]>();
+  const dropOf = (param: string) => {
+    let d = drop.get(param);
+    if (!d) drop.set(param, (d = [new Set(), new Set()]));
+    return d;
+  };
+  for (const [group, channels] of decision.removed)
+    for (const slice of group.slices)
+      for (const k of channels) for (let j = 0; j < slice.span; j++) dropOf(slice.param)[slice.dim].add(slice.index[k] + j);
   const tensors = new Map<string, TensorPlan>();
-  const layers = net.filterLayers;
-  const kept: number[][] = layers.map((_, l) => (l % 2 === 1 ? sel.survivors[l - 1] : sel.survivors[l]));
-  layers.forEach((layer, l) => {
-    if (l === 0) tensors.set(layer.conv, { rows: kept[0] });
-    else if (l % 2 === 1) tensors.set(layer.conv, { rows: kept[l] });
-    else tensors.set(layer.conv, { rows: kept[l], cols: kept[l - 1] });
-    bnPlan(tensors, layer.bn, { rows: kept[l] });
-  });
-  tensors.set('linear.weight', { cols: kept[layers.length - 1] });
-  const widths = kept.map((k) => k.length);
-  const old = net.config as MobileNetConfig;
-  const config: MobileNetConfig = old.map((e, i) => {
-    const w = widths[i === 0 ? 0 : 2 * i];
-    return Array.isArray(e) ? [w, e[1]] : w;
-  });
-  return { config, tensors, kept };
-}
-
-/**
- * ResNets: conv1 of every block is pruned physically; the residual stream is never narrowed —
- * removed conv2 and projection-shortcut channels are zeroed and masked instead (PRUNING-SPEC §6.3).
- */
-export function resnetPlan(net: Network, sel: Selection): SurgeryPlan {
-  const tensors = new Map<string, TensorPlan>();
-  const masksZeroed: Record<string, number[]> = {};
-  const masks: Record<string, number[]> = {};
-  const cfg = net.config as ResNetConfig;
-  const copy = (c: ResNetConfig): ResNetConfig =>
-    Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
-  const physical = copy(cfg);
-  const effective = copy(cfg);
-  const layers = net.filterLayers;
-  tensors.set(layers[0].conv, {});
-  bnPlan(tensors, layers[0].bn, {});
-  for (let l = 1; l < layers.length; l++) {
-    const layer = layers[l];
-    const m = /^layer(\d+)\.(\d+)\.(conv1|conv2|shortcut\.0)\.weight$/.exec(layer.conv);
-    if (!m) throw new Error(`unexpected ResNet layer ${layer.conv}`);
-    const [, stage, blockStr, kind] = m;
-    const block = Number(blockStr);
-    const widths = physical[`l${stage}`] as number[];
-    const effWidths = effective[`l${stage}`] as number[];
-    if (kind === 'conv1') {
-      tensors.set(layer.conv, { rows: sel.survivors[l] });
-      bnPlan(tensors, layer.bn, { rows: sel.survivors[l] });
-      widths[2 * block] = effWidths[2 * block] = sel.survivors[l].length;
-    } else if (kind === 'conv2') {
-      tensors.set(layer.conv, { cols: sel.survivors[l - 1], zeroRows: sel.removed[l] });
-      bnPlan(tensors, layer.bn, { zeroRows: sel.removed[l] });
-      masksZeroed[`layer${stage}.${block}`] = sel.removed[l];
-      masks[layer.bn] = sel.removed[l];
-      effWidths[2 * block + 1] = sel.survivors[l].length;
-    } else {
-      tensors.set(layer.conv, { zeroRows: sel.removed[l] });
-      bnPlan(tensors, layer.bn, { zeroRows: sel.removed[l] });
-      masksZeroed[`layer${stage}.${block}.shortcut`] = sel.removed[l];
-      masks[layer.bn] = sel.removed[l];
-      effective[`l${stage}s`] = sel.survivors[l].length;
-    }
+  const keep = (n: number, gone: Set<number>) => Array.from({ length: n }, (_, i) => i).filter((i) => !gone.has(i));
+  for (const [param, [rows, cols]] of drop) {
+    const shape = shapes.get(param)!;
+    tensors.set(param, { ...(rows.size ? { rows: keep(shape[0], rows) } : {}), ...(cols.size ? { cols: keep(shape[1], cols) } : {}) });
   }
-  return { config: physical, effectiveConfig: effective, tensors, masksZeroed, masks, kept: sel.survivors };
+  const masks: Record<string, number[]> = {};
+  const masksZeroed: Record<string, number[]> = {};
+  const bnOf = new Map(net.graph.nodes.flatMap((n) => (n.op === 'batchnorm' ? [[n.prefix, n] as const] : [])));
+  for (const [l, channels] of decision.masked) {
+    const layer = net.filterLayers[l];
+    const bn = bnOf.get(layer.bn)!;
+    for (const param of [layer.conv, bn.params.weight, bn.params.bias, bn.params.runningMean, bn.params.runningVar])
+      tensors.set(param, { ...tensors.get(param), zeroRows: channels });
+    masks[layer.bn] = channels;
+    masksZeroed[layer.bn.slice(0, Math.max(0, layer.bn.lastIndexOf('.')))] = channels;
+  }
+  const physical = (weight: string) => shapes.get(weight)![0] - (drop.get(weight)?.[0].size ?? 0);
+  const config = configWithWidths(net, physical);
+  const maskedOf = new Map([...decision.masked].map(([l, c]) => [net.filterLayers[l].conv, c.length]));
+  const kept = s.layers.map((role, l) => {
+    const gone = new Set(decision.removed.get(role.group) ?? []);
+    const masked = new Set(decision.masked.get(l) ?? []);
+    return role.channels.flatMap((k, c) => (gone.has(k) || masked.has(c) ? [] : [c]));
+  });
+  const graph = resizeGraph(net.graph, (n) => physical(n.weight));
+  const plan: SurgeryPlan = { config, graph, tensors, kept };
+  if (decision.masked.size) {
+    plan.effectiveConfig = configWithWidths(net, (w) => physical(w) - (maskedOf.get(w) ?? 0));
+    plan.masks = masks;
+    plan.masksZeroed = masksZeroed;
+  }
+  return plan;
+}
+
+/**
+ * The paper's decision (PRUNING-SPEC §6): a layer's removed channels leave its group physically;
+ * on a residual stream they are masked instead (the stream is never narrowed), and pinned layers
+ * keep everything; a depthwise layer follows the layer producing its channels.
+ */
+export function paperDecision(net: Network, sel: Selection): PruningDecision {
+  const s = pruningStructure(net);
+  const rules = paperRules(net);
+  const removed = new Map<ChannelGroup, number[]>();
+  const masked = new Map<number, number[]>();
+  s.layers.forEach((role, l) => {
+    if (rules.tiedTo[l] !== undefined || rules.pinned[l] || role.group.blocked) return;
+    if (s.residualGroups.has(role.group)) masked.set(l, sel.removed[l]);
+    else removed.set(role.group, sel.removed[l].map((c) => role.channels[c]));
+  });
+  return { removed, masked };
 }

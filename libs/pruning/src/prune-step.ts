@@ -1,16 +1,28 @@
-// One pruning step: rank, select, operate (PRUNING-SPEC §5–6).
-import { buildNetwork, Model, type Network } from '@flowprune/models';
+// One pruning step: rank, select, operate (PRUNING-SPEC §5–6), by a named policy.
+import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
-import { mobilenetPlan, resnetPlan, vggPlan, type SurgeryPlan } from './plan.js';
-import { buildRankingTable, PruneError, rankingRules, selectForPruning, type Selection } from './ranking.js';
+import { genericStep, type GenericOptions } from './generic.js';
+import { paperDecision, surgeryPlan, type SurgeryPlan } from './plan.js';
+import { buildRankingTable, paperRules, PruneError, selectForPruning, type Selection } from './ranking.js';
+
+/**
+ * `paper`: the paper's rules, reproducing the original's selections bit for bit (95 % cap, residual
+ * stem exemption, keep-one, masking of the residual stream, depthwise tying). `generic`: global
+ * ranking over channel-dependency groups, whole groups removed physically.
+ */
+export type PolicyName = 'paper' | 'generic';
+export const POLICY_NAMES: readonly PolicyName[] = ['paper', 'generic'];
 
 export interface PruneStepOptions {
   /** This round's ratio r_k (from the schedule). */
   ratio: number;
-  /** p_cumulative after this round's update (ResNet-56's pruning amount). */
+  /** p_cumulative after this round's update (the paper's amount for residual networks). */
   pCumulative: number;
   /** Filter-layer widths of the original, unpruned network (the 95 % cap; B = their sum). */
   originalWidths: number[];
+  /** Default `paper`. */
+  policy?: PolicyName;
+  generic?: GenericOptions;
 }
 
 export interface PruneStepResult {
@@ -27,7 +39,7 @@ export interface PruneStepResult {
 
 /** Widths of the unpruned network's filter layers. */
 export function originalWidths(net: Network): number[] {
-  return buildNetwork(net.arch, net.numClasses).filterLayers.map((l) => l.outChannels);
+  return unprunedNetwork(net).filterLayers.map((l) => l.outChannels);
 }
 
 export function validateImportance(net: Network, importance: number[][]): void {
@@ -42,8 +54,9 @@ export function validateImportance(net: Network, importance: number[][]): void {
   });
 }
 
+/** The ratio applied to the ranking table: r_k, or for the paper's residual networks 1 − p_cum/100 · B/N_phys. */
 export function effectiveRatio(net: Network, opts: PruneStepOptions): number {
-  if (!rankingRules(net).resnet) return opts.ratio;
+  if ((opts.policy ?? 'paper') !== 'paper' || !paperRules(net).residual) return opts.ratio;
   const base = opts.originalWidths.reduce((a, b) => a + b, 0);
   const phys = net.filterLayers.reduce((a, l) => a + l.outChannels, 0);
   return 1 - (opts.pCumulative / 100) * (base / phys);
@@ -53,18 +66,29 @@ export function pruneStep(model: Model, importance: number[][], opts: PruneStepO
   const net = model.net;
   validateImportance(net, importance);
   if (!(opts.ratio >= 0 && opts.ratio < 1)) throw new PruneError(`ratio must be in [0, 1), got ${opts.ratio}`);
+  const policy = opts.policy ?? 'paper';
+  if (!POLICY_NAMES.includes(policy)) throw new PruneError(`policy must be one of ${POLICY_NAMES.join(', ')}, got ${policy}`);
   const rho = effectiveRatio(net, opts);
-  const table = buildRankingTable(net, importance, opts.originalWidths);
-  const selection = selectForPruning(net, table, rho);
-  const rules = rankingRules(net);
-  const plan = rules.resnet ? resnetPlan(net, selection) : rules.mobilenet ? mobilenetPlan(net, selection) : vggPlan(net, selection);
+  let selection: Selection;
+  let plan: SurgeryPlan;
+  if (policy === 'paper') {
+    selection = selectForPruning(net, buildRankingTable(net, importance, opts.originalWidths), rho);
+    plan = surgeryPlan(net, paperDecision(net, selection));
+  } else {
+    const step = genericStep(net, importance, rho, opts.generic);
+    selection = step.selection;
+    plan = surgeryPlan(net, step.decision);
+  }
   const empty = plan.kept.findIndex((s) => s.length === 0);
   if (empty >= 0)
     throw new PruneError(
       `this step would remove every channel of layer ${empty} (${net.filterLayers[empty].conv}): n_prune = ${selection.nPrune} of ${selection.nEntries} entries exceeds the unprotected entries; use a smaller ratio or more rounds`,
     );
-  const newNet = buildNetwork(net.arch, net.numClasses, plan.config);
-  const pruned = Model.fromStateDict(newNet, applyPlanToStateDict(model.stateDict(), plan.tensors), 'pruned state');
+  const state = applyPlanToStateDict(model.stateDict(), plan.tensors);
+  // Built-in architectures rebuild from their config; a graph-only network resizes its graph.
+  const newNet =
+    net.arch === GRAPH_ARCH ? graphNetwork(plan.graph) : buildNetwork(net.arch, net.numClasses, plan.config, net.graph.input);
+  const pruned = Model.fromStateDict(newNet, state, 'pruned state');
   // Masks are rebuilt each step: ones, then zeros for the channels removed in this step.
   for (const [bn, zeroed] of Object.entries(plan.masks ?? {})) {
     if (zeroed.length === 0) continue;

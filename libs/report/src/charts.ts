@@ -83,3 +83,55 @@ export function accuracyFlopsChart(runs: RunRecord[]): VegaLiteSpec {
     },
   };
 }
+
+interface LatencyPoint {
+  engine: string;
+  batchSize: number;
+  p50Ms: number;
+}
+
+/** The smallest batch size's measurements, one per engine (the run summary's `latency`). */
+const smallestBatch = (list: unknown): LatencyPoint[] => {
+  const all = Array.isArray(list) ? (list as LatencyPoint[]).filter((l) => typeof l.p50Ms === 'number') : [];
+  const batch = Math.min(...all.map((l) => l.batchSize));
+  return all.filter((l) => l.batchSize === batch);
+};
+
+/**
+ * Accuracy against measured latency (p50, smallest measured batch), beside accuracy against FLOPs:
+ * one point per run and engine for the final model, and one for the unpruned model it started from.
+ */
+export function accuracyLatencyChart(runs: RunRecord[]): VegaLiteSpec {
+  const values = runs.flatMap((r) => {
+    const s = r.summary;
+    const latency = s?.latency as { before?: unknown; after?: unknown } | undefined;
+    if (!s || !latency) return [];
+    const point = (stage: string, accuracy: unknown) => (l: LatencyPoint) => ({
+      run: label(r),
+      model: r.model,
+      measure: stage === 'unpruned' ? 'unpruned' : (r.measure ?? 'base'),
+      engine: l.engine,
+      batch: l.batchSize,
+      latency: l.p50Ms,
+      accuracy: accuracy as number,
+    });
+    return [
+      ...smallestBatch(latency.before).map(point('unpruned', s.accuracyBeforePruning)),
+      ...smallestBatch(latency.after).map(point('pruned', s.bestTestAccuracy ?? s.accuracyAfterFinetune)),
+    ];
+  });
+  return {
+    title: 'Accuracy against measured latency',
+    width: 640,
+    height: 300,
+    data: { values },
+    mark: { type: 'point', filled: true, size: 120 },
+    encoding: {
+      x: { field: 'latency', type: 'quantitative', title: 'p50 latency (ms), smallest measured batch', scale: { zero: false } },
+      y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (unpruned: before pruning; pruned: best)', axis: { format: '%' } },
+      color: { field: 'measure', type: 'nominal' },
+      shape: { field: 'engine', type: 'nominal' },
+      tooltip: [{ field: 'run' }, { field: 'engine' }, { field: 'batch' }, { field: 'latency', format: '.2f' }, { field: 'accuracy', format: '.2%' }],
+    },
+  };
+}

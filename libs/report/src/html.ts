@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { RunRecord } from '@flowprune/store';
-import { accuracyChart, accuracyFlopsChart, channelsChart, type VegaLiteSpec } from './charts.js';
+import { accuracyChart, accuracyFlopsChart, accuracyLatencyChart, channelsChart, type VegaLiteSpec } from './charts.js';
 
 const require = createRequire(import.meta.url);
 /** The browser (UMD) builds, inlined; their packages' `exports` hide them, so resolve the folder. */
@@ -39,6 +39,7 @@ export function renderReport(runs: RunRecord[], title = 'flowprune report'): str
     ['accuracy', accuracyChart(runs)],
     ['channels', channelsChart(runs)],
     ['accuracy-flops', accuracyFlopsChart(runs)],
+    ['accuracy-latency', accuracyLatencyChart(runs)],
   ];
   const libs = LIBS.map(([pkg, file]) => `<script>${readFileSync(packageFile(pkg, file), 'utf8')}</script>`).join('\n');
   return `<!doctype html>

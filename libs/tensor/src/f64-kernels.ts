@@ -313,6 +313,14 @@ export const F64_KERNELS: ReadonlyMap<string, F64Kernel> = new Map<string, F64Ke
   ],
   [tf.FusedBatchNorm, (inputs, attrs) => fusedBatchNorm(inputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon)],
   [tf.Relu, (inputs) => unary(input(inputs, 'x', tf.Relu), (v) => (v > 0 ? v : 0))],
+  [
+    tf.ClipByValue,
+    (inputs, attrs) => {
+      // ReLU6 of imported MobileNet-V2s.
+      const { clipValueMin: lo, clipValueMax: hi } = attrs as unknown as tf.ClipByValueAttrs;
+      return unary(input(inputs, 'x', tf.ClipByValue), (v) => (v < lo ? lo : v > hi ? hi : v));
+    },
+  ],
   [tf.MaxPool, (inputs, attrs) => pool(input(inputs, 'x', tf.MaxPool), attrs as unknown as tf.MaxPoolAttrs, 'max')],
   [tf.AvgPool, (inputs, attrs) => pool(input(inputs, 'x', tf.AvgPool), attrs as unknown as tf.MaxPoolAttrs, 'avg')],
   [tf.Mean, (inputs, attrs) => reduce(input(inputs, 'x', tf.Mean), (attrs as unknown as tf.MeanAttrs).axis, (attrs as unknown as tf.MeanAttrs).keepDims, true)],

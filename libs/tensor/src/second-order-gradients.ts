@@ -125,10 +125,10 @@ const avgPoolGradGrad: tf.GradConfig = {
 
 /**
  * Comparisons are piecewise constant: zero gradient. First-order rules use them as masks (e.g. the
- * Max gradient inside logSumExp compares x with the max), so a backward pass taped for a second
- * one contains them.
+ * Max gradient inside logSumExp compares x with the max; Clip's, as in ReLU6, ANDs two of them), so
+ * a backward pass taped for a second one contains them.
  */
-const comparisonGrads: tf.GradConfig[] = [tf.Equal, tf.NotEqual, tf.Greater, tf.Less, tf.LessEqual].map((kernelName) => ({
+const comparisonGrads: tf.GradConfig[] = [tf.Equal, tf.NotEqual, tf.Greater, tf.GreaterEqual, tf.Less, tf.LessEqual, tf.LogicalAnd].map((kernelName) => ({
   kernelName,
   inputsToSave: ['a', 'b'],
   gradFunc: (_dy, saved) => {

@@ -2,6 +2,16 @@
 
 export type Phase = 'warmup' | 'pruning_and_training' | 'final_training';
 
+/** Measured inference latency on one engine at one batch size (flowprune.v1.LatencyMeasurement). */
+export interface LatencyMeasurementData {
+  engine: string;
+  batchSize: number;
+  p50Ms: number;
+  p95Ms: number;
+  imagesPerSecond: number;
+  runs: number;
+}
+
 export interface RunSummaryData {
   backend: string;
   parametersBefore: number;
@@ -18,6 +28,8 @@ export interface RunSummaryData {
   stageSeconds: Record<string, number>;
   wallSeconds: number;
   finalCheckpoint: string;
+  /** Latency of the trained unpruned model and of the final one, where the evaluator measured it. */
+  latency?: { before: LatencyMeasurementData[]; after: LatencyMeasurementData[] };
 }
 
 export type RunEventBody =

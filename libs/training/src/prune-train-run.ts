@@ -24,7 +24,7 @@ import type { tf } from '@flowprune/tensor';
 import type { PixelBatch } from './batch.js';
 import { planEpochs, type PlannedEpoch } from './epoch-plan.js';
 import { evaluateModel } from './evaluate.js';
-import type { RunEventBody, RunSummaryData } from './events.js';
+import type { LatencyMeasurementData, RunEventBody, RunSummaryData } from './events.js';
 import type { RunConfig } from './run-config.js';
 import { Sgd } from './sgd.js';
 import type { RunProgress, RunSnapshot } from './snapshot.js';
@@ -40,6 +40,8 @@ export interface ExternalEvaluation {
   flops: number;
   parameters: number;
   compressionRatio: number;
+  /** Present when asked for (evaluateCheckpoint's `latency`) and the evaluator measured it. */
+  latency?: LatencyMeasurementData[];
 }
 
 /** In-trainer importance tracking over a round's last minibatches (PRUNING-SPEC §8). */
@@ -60,8 +62,8 @@ export interface RunPorts {
   estimate(checkpoint: string, round: number, epoch: number, initCheckpoint?: string): Promise<EstimateResult>;
   /** Stores a checkpoint; returns its name. */
   saveCheckpoint(model: Model, name: string): Promise<string>;
-  /** Evaluates a stored checkpoint through the evaluator service. */
-  evaluateCheckpoint(name: string): Promise<ExternalEvaluation>;
+  /** Evaluates a stored checkpoint through the evaluator service (and measures its latency if asked). */
+  evaluateCheckpoint(name: string, opts?: { latency?: boolean }): Promise<ExternalEvaluation>;
   /** Persists everything needed to resume after the epoch that just ended (the commit point). */
   saveSnapshot(snapshot: RunSnapshot): Promise<void>;
   emit(event: RunEventBody): void;
@@ -189,7 +191,11 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     const k = step.round!;
     progress.pCumulative = nextPCumulative(progress.pCumulative, step.ratio!);
     const trained = await timed('checkpoint', `round ${k} trained`, () => ports.saveCheckpoint(model, `round${k}-trained`));
-    if (k === 1) progress.accuracyBeforePruning = (await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(trained))).accuracy;
+    if (k === 1) {
+      const before = await timed('evaluate', 'before pruning', () => ports.evaluateCheckpoint(trained, { latency: true }));
+      progress.accuracyBeforePruning = before.accuracy;
+      if (before.latency) progress.latencyBefore = before.latency;
+    }
     checkCancel();
     let est: EstimateResult;
     if (ports.tracker) {
@@ -255,7 +261,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
 
   await timed('checkpoint', 'final', () => ports.saveCheckpoint(model, 'final'));
   if (!progress.bestCheckpoint) progress.bestCheckpoint = 'final';
-  const finalEval = await timed('evaluate', `${progress.bestCheckpoint} checkpoint`, () => ports.evaluateCheckpoint(progress.bestCheckpoint));
+  const finalEval = await timed('evaluate', `${progress.bestCheckpoint} checkpoint`, () => ports.evaluateCheckpoint(progress.bestCheckpoint, { latency: true }));
   const summary: RunSummaryData = {
     backend: ports.backend,
     parametersBefore: base.params,
@@ -272,6 +278,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     stageSeconds: progress.stageSeconds,
     wallSeconds: (resume?.progress.elapsedSeconds ?? 0) + (performance.now() - t0) / 1000,
     finalCheckpoint: progress.bestCheckpoint,
+    ...(progress.latencyBefore && finalEval.latency ? { latency: { before: progress.latencyBefore, after: finalEval.latency } } : {}),
   };
   model.dispose();
   initModel?.dispose();

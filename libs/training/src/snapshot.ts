@@ -2,6 +2,7 @@
 // p_cumulative, best-so-far bookkeeping, and the model, optimizer and θ₀ state.
 import { parseSafeTensors, serializeSafeTensors, type Model, type SafeTensor } from '@flowprune/models';
 import { tf } from '@flowprune/tensor';
+import type { LatencyMeasurementData } from './events.js';
 
 export interface RunProgress {
   /** Index of the next planned epoch (planEpochs). */
@@ -11,6 +12,8 @@ export interface RunProgress {
   bestCheckpoint: string;
   accuracyBeforePruning: number;
   accuracyAfterPruning: number;
+  /** Measured latency of the trained unpruned model (the evaluation before the first pruning round). */
+  latencyBefore?: LatencyMeasurementData[];
   stageSeconds: Record<string, number>;
   /** Wall time spent in earlier sessions of this run. */
   elapsedSeconds: number;

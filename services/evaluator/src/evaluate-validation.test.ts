@@ -28,3 +28,11 @@ test('bad fields are named', () => {
   const nan = serializeSafeTensors({ tensors: new Map([['w', { dtype: 'F32', shape: [2], data: Float32Array.of(0, NaN) }]]), metadata: {} });
   rejects({ model: { safetensors: Buffer.from(nan) } }, /^model: tensor w holds NaN at element 1/);
 });
+
+test('latency: batch sizes as given, runs default 10; bad values are named', () => {
+  assert.deepEqual(validateEvaluateRequest(req({ latency: { batchSizes: [1, 128], runs: 0 } })).latency, { batches: [1, 128], runs: 10 });
+  assert.equal(validateEvaluateRequest(req()).latency, undefined);
+  rejects({ latency: { batchSizes: [], runs: 5 } }, /^latency\.batch_sizes: needs 1\.\.8 batch sizes, got 0/);
+  rejects({ latency: { batchSizes: [1, 0], runs: 5 } }, /^latency\.batch_sizes\[1\]: must be a whole number in 1\.\.1024, got 0/);
+  rejects({ latency: { batchSizes: [1], runs: 5000 } }, /^latency\.runs: must be a whole number in 1\.\.1000/);
+});

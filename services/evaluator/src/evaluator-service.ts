@@ -1,12 +1,13 @@
 // EvaluatorService: validation → model rebuilt from its checkpoint → libs/training evaluation.
 import { modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
-import { buildNetwork, countFlops, countMacs, countParameters, Model, stateBytes } from '@flowprune/models';
+import { countFlops, countMacs, countParameters, Model, stateBytes, unprunedNetwork } from '@flowprune/models';
 import {
   type DataLoaderServiceClient,
   type EvaluateRequest,
   type EvaluateResponse,
   type EvaluatorServiceServer,
 } from '@flowprune/proto';
+import { encodeOnnx, ENGINES, modelLatency, modelToOnnx } from '@flowprune/onnx';
 import { effectiveChannels, evaluateModel } from '@flowprune/training';
 import { validateEvaluateRequest } from './evaluate-validation.js';
 
@@ -25,7 +26,11 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
       try {
         const batches = streamImageBatches(deps.dataLoader, { ...testSplitRequest(plan.dataset, plan.batchSize, plan.maxSamples), split: plan.split });
         const r = await evaluateModel(model, batches, plan.temperature);
-        const base = buildNetwork(model.net.arch, model.net.numClasses);
+        const base = unprunedNetwork(model.net);
+        // After the accuracy pass: the model's weights are warm either way, and timing comes last.
+        const latency = plan.latency
+          ? await modelLatency(encodeOnnx(modelToOnnx(model)), model, { ...plan.latency, warmup: 2, engines: ENGINES }, 'model')
+          : [];
         return {
           arch: model.net.arch,
           accuracy: r.accuracy,
@@ -38,6 +43,7 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
           layerChannels: effectiveChannels(model),
           seconds: (performance.now() - start) / 1000,
           backend: deps.backend,
+          latency: latency.map((l) => ({ engine: l.engine, batchSize: l.batch, p50Ms: l.p50Ms, p95Ms: l.p95Ms, imagesPerSecond: l.imagesPerSecond, runs: l.runs })),
         };
       } finally {
         model.dispose();

@@ -61,6 +61,23 @@ test('bad requests name the field; the service stays up', async () => {
   assert.equal(r.samples, 16);
 });
 
+test('Evaluate measures latency in ONNX Runtime and on flowprune when asked; a bad latency request is named', async () => {
+  const request = { model: { checkpoint: { runId, name: 'init' } }, dataset: { name: 'syn' }, split: Split.SPLIT_TEST, batchSize: 16, temperature: 5, maxSamples: 16 };
+  const r = await call(client, client.evaluate, { ...request, latency: { batchSizes: [1, 4], runs: 2 } });
+  assert.deepEqual(
+    r.latency.map((l) => [l.engine, l.batchSize, l.runs]),
+    [
+      ['onnxruntime', 1, 2],
+      ['onnxruntime', 4, 2],
+      ['flowprune', 1, 2],
+      ['flowprune', 4, 2],
+    ],
+  );
+  for (const l of r.latency) assert.ok(l.p50Ms > 0 && l.p95Ms >= l.p50Ms && l.imagesPerSecond > 0, JSON.stringify(l));
+  await assert.rejects(call(client, client.evaluate, { ...request, latency: { batchSizes: [0], runs: 2 } }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /latency\.batch_sizes\[0\]/.test(e.details));
+  assert.deepEqual((await call(client, client.evaluate, request)).latency, []);
+});
+
 const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
 
 test('FLOPs, parameters and compression ratio of the fixture models equal the reference numbers', { skip: !existsSync(join(FIXTURES, 'README.md')) && 'no fixtures' }, async () => {

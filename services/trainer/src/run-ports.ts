@@ -2,11 +2,14 @@
 import { idempotentCall, rpcDefaults, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
 import { measureToEstimate, RUN_SETTING_OF_PARAMETER, scoresInManifestOrder } from '@flowprune/importance';
 import { networkOf, prunableLayers, type Model } from '@flowprune/models';
-import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient } from '@flowprune/proto';
+import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient, type LatencyRequest } from '@flowprune/proto';
 import type { RunStore } from '@flowprune/store';
 import type { RunConfig, RunEventBody, RunPorts, RunSnapshot } from '@flowprune/training';
 import type { EstimatorRegistry } from './estimator-registry.js';
 import { saveSnapshot } from './run-snapshots.js';
+
+/** The latency a run measures before and after pruning: batch 1 (the latency that serving sees), 10 timed runs. */
+export const RUN_LATENCY: LatencyRequest = { batchSizes: [1], runs: 10 };
 
 export interface PortDeps {
   store: RunStore;
@@ -69,7 +72,7 @@ export function makeRunPorts(
       return name;
     },
     saveSnapshot: (snap) => saveSnapshot(store, runId, snap, hooks.beforeCommit),
-    evaluateCheckpoint: async (name) => {
+    evaluateCheckpoint: async (name, opts) => {
       // Evaluate and Estimate read stored checkpoints and change nothing: safe to repeat.
       const r = await idempotentCall(
         evaluator,
@@ -81,10 +84,11 @@ export function makeRunPorts(
           batchSize: cfg.evalBatchSize,
           temperature: cfg.temperature,
           maxSamples: cfg.testSamples,
+          ...(opts?.latency ? { latency: RUN_LATENCY } : {}),
         },
         { name: 'evaluator', timeoutMs: rpcDefaults().computeDeadlineMs, shouldStop },
       );
-      return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio };
+      return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio, ...(opts?.latency ? { latency: r.latency } : {}) };
     },
     estimate: async (name, _round, epoch, initName) => {
       // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).

@@ -86,10 +86,14 @@ test('a prune+train run streams its events and lands in the store', async () => 
   assert.ok(summary.flopsAfter < summary.flopsBefore, 'FLOPs fall');
   assert.ok(summary.parametersAfter < summary.parametersBefore, 'parameters fall');
   for (const stage of ['train', 'test', 'estimate', 'prune', 'evaluate', 'checkpoint']) assert.ok(summary.stageSeconds[stage] > 0, `${stage} timed`);
+  // Measured latency of the unpruned and the final model, batch 1, on both engines.
+  for (const side of [summary.latency!.before, summary.latency!.after])
+    assert.deepEqual(side.map((l) => [l.engine, l.batchSize, l.runs]), [['onnxruntime', 1, 10], ['flowprune', 1, 10]]);
 
   const store = new FileRunStore({ root: runsDir });
   const rec = (await store.getRun(runId))!;
   assert.equal(rec.status, 'completed');
+  assert.deepEqual(rec.summary?.latency, summary.latency, 'the run record keeps the latency');
   assert.deepEqual(rec.stats.map((s) => s.phase), ['pruning_and_training', 'final_training']);
   assert.equal(rec.rounds.length, 1);
   const cps = (await store.listCheckpoints(runId)).map((c) => c.name);

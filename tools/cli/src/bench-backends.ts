@@ -48,7 +48,7 @@ export function availableBackends(): string[] {
 }
 
 /** The thread count flowprune's native backend uses (and PyTorch is given). */
-function benchThreads(): number {
+export function benchThreads(): number {
   const n = Number(process.env['FLOWPRUNE_THREADS']);
   return Number.isInteger(n) && n > 0 ? n : availableParallelism();
 }

@@ -9,6 +9,7 @@ import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';
 import { backendsThroughput } from './bench-backends.js';
 import { dataThroughput, type DataBenchOptions, type TrainingRate } from './bench-data.js';
 import { importanceTimes } from './bench-importance.js';
+import { latencyRatios } from './bench-latency.js';
 import { loadFigures, type LoadBenchOptions } from './bench-load.js';
 import { measureTimes, type MeasuresBenchOptions } from './bench-measures.js';
 import { tracingOverhead, type TracingBenchOptions } from './bench-tracing.js';
@@ -91,6 +92,7 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (o.suites.includes('measures')) await measureTimes(o.measures ?? { batchSize: 32, samples: 64 });
   const trainRates = o.suites.includes('models') ? await modelThroughput(o) : new Map<ArchName, number>();
   if (o.suites.includes('kernels')) kernelMicroBench();
+  if (o.suites.includes('latency')) await latencyRatios(o);
   // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);

@@ -16,13 +16,13 @@ import {
   type MeasureInfo,
   type SampleBatch,
 } from '@flowprune/importance';
-import { Model, parseArch, prunableLayers } from '@flowprune/models';
+import { GRAPH_ARCH, Model, parseArch, prunableLayers } from '@flowprune/models';
 import { ImportanceEstimatorServiceClient, type ImageBatch } from '@flowprune/proto';
 import { getBackendInfo, initBackend } from '@flowprune/tensor';
 import { SERVICE_ENTRIES } from './paths.js';
 
 export interface ImportanceOptions {
-  arch: string;
+  arch?: string;
   numClasses: number;
   weights: string;
   initWeights?: string;
@@ -182,7 +182,8 @@ export async function runImportanceCommand(o: ImportanceOptions): Promise<void> 
     if (!Number.isInteger(v) || v < 1) throw new ImportanceCliError(`${flag} must be a positive integer, got ${v}`);
 
   await initBackend({ log: (m) => (o.verbose ? console.error(m) : undefined) });
-  const model = Model.fromSafeTensors(new Uint8Array(readFileSync(o.weights)), { arch: parseArch(o.arch), numClasses: o.numClasses }, o.weights);
+  const model = Model.fromSafeTensors(new Uint8Array(readFileSync(o.weights)), { arch: o.arch === undefined ? undefined : parseArch(o.arch), numClasses: o.numClasses }, o.weights);
+  if (o.arch === undefined && model.net.arch !== GRAPH_ARCH) throw new Error(`--arch is required: ${o.weights} carries no graph (it is not an imported model)`);
   try {
     const initBytes = o.initWeights ? new Uint8Array(readFileSync(o.initWeights)) : undefined;
     const batches = infos.some((i) => i.needsData) ? neededBatches(fileBatches(o.data, o.numClasses, o.batchSize), infos, o.samples, o.numClasses) : [];

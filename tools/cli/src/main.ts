@@ -7,7 +7,9 @@ import { registerBench } from './commands/bench.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
+import { registerImport } from './commands/import.js';
 import { registerImportance } from './commands/importance.js';
+import { registerExport, registerLatency } from './commands/onnx.js';
 import { registerPrune } from './commands/prune.js';
 import { registerRun } from './commands/run.js';
 import { registerReport, registerRuns } from './commands/runs.js';
@@ -17,7 +19,7 @@ const program = addTlsOptions(new Command('flowprune').description('Gradient-flo
 // --tls-* go to FLOWPRUNE_TLS_*: the CLI's clients read them (makeClient), and so do the services of a
 // local stack, which inherit the environment — one setting for the whole stack.
 program.hook('preAction', () => void Object.assign(process.env, tlsEnv(tlsSettingsFromFlags(program.opts<TlsFlags>()))));
-for (const register of [registerDemo, registerBench, registerPrune, registerRun, registerRuns, registerReport, registerEval, registerData, registerTrace, registerImportance]) register(program);
+for (const register of [registerDemo, registerBench, registerPrune, registerRun, registerRuns, registerReport, registerEval, registerData, registerTrace, registerImportance, registerExport, registerLatency, registerImport]) register(program);
 try {
   await program.parseAsync();
 } catch (e) {

@@ -72,6 +72,24 @@ for (const arch of archs) {
   });
 }
 
+test('--policy generic removes whole channel groups; an unknown policy is a one-line error', { skip: !archs.includes('vgg13') && 'no vgg13 fixture' }, () => {
+  const e = JSON.parse(readFileSync(join(FIXTURES, 'vgg13', 'expected.json'), 'utf8')) as { num_classes: number; measures: { mag_based: number[][] } };
+  const dir = tempDir('prune-generic');
+  const imp = join(dir, 'imp.json');
+  writeFileSync(imp, JSON.stringify({ mag_based: e.measures.mag_based }));
+  const out = join(dir, 'g.safetensors');
+  const args = ['prune', '--arch', 'vgg13', '--num-classes', String(e.num_classes), '--weights', join(FIXTURES, 'vgg13', 'weights.safetensors'), '--importance', imp, '--ratio', '0.5', '--out', out];
+  const r = spawnSync(process.execPath, [CLI, ...args, '--policy', 'generic', '--aggregate', 'mean'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rep = JSON.parse(readFileSync(reportPath(out), 'utf8')) as { policy: string; n_prune: number; n_entries: number; remaining: number[] };
+  assert.equal(rep.policy, 'generic');
+  assert.equal(rep.n_entries, 2944, 'one entry per channel of the ten conv groups');
+  assert.equal(rep.remaining.reduce((a, b) => a + b, 0), 2944 - rep.n_prune, 'the generic policy has no cap: all n_prune channels go');
+  const bad = spawnSync(process.execPath, [CLI, ...args, '--policy', 'greedy'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--policy must be one of paper, generic, got greedy/);
+});
+
 test('bad input: the error names the flag and the fix', () => {
   const dir = tempDir('prune-bad');
   const imp = join(dir, 'imp.json');

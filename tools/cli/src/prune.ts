@@ -2,19 +2,25 @@
 // round does, write the pruned checkpoint, its config and a report.
 import { readFileSync, writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
-import { Model, parseArch } from '@flowprune/models';
-import { nextPCumulative, originalWidths, pruneStep, stateChecksums } from '@flowprune/pruning';
+import { GRAPH_ARCH, Model, parseArch } from '@flowprune/models';
+import { nextPCumulative, originalWidths, POLICY_NAMES, pruneStep, stateChecksums, type GroupAggregate, type PolicyName } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';
 
 export interface PruneCommandOptions {
-  arch: string;
-  numClasses: number;
+  arch?: string;
+  numClasses?: number;
   weights: string;
   importance: string;
   ratio: number;
   out: string;
   measure?: string;
+  policy?: string;
+  aggregate?: string;
+  maxRatio?: number;
+  roundTo?: number;
 }
+
+const AGGREGATES: readonly GroupAggregate[] = ['sum', 'mean', 'max'];
 
 class CliError extends Error {}
 
@@ -45,20 +51,26 @@ export function reportPath(out: string): string {
 
 export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
   await initBackend({ log: () => undefined });
-  const arch = parseArch(o.arch);
+  const arch = o.arch === undefined ? undefined : parseArch(o.arch);
   if (!(o.ratio >= 0 && o.ratio < 1)) throw new CliError(`--ratio must be in [0, 1), got ${o.ratio}`);
+  const policy = (o.policy ?? 'paper') as PolicyName;
+  if (!POLICY_NAMES.includes(policy)) throw new CliError(`--policy must be one of ${POLICY_NAMES.join(', ')}, got ${o.policy}`);
+  const aggregate = (o.aggregate ?? 'sum') as GroupAggregate;
+  if (!AGGREGATES.includes(aggregate)) throw new CliError(`--aggregate must be one of ${AGGREGATES.join(', ')}, got ${o.aggregate}`);
   const { measure, scores } = readImportanceFile(o.importance, o.measure);
   const model = Model.fromSafeTensors(new Uint8Array(readFileSync(o.weights)), { arch, numClasses: o.numClasses }, o.weights);
+  if (!arch && model.net.arch !== GRAPH_ARCH) throw new CliError(`--arch is required: ${o.weights} carries no graph (it is not an imported model)`);
   const pCumulative = nextPCumulative(100, o.ratio);
-  const res = pruneStep(model, scores, { ratio: o.ratio, pCumulative, originalWidths: originalWidths(model.net) });
+  const res = pruneStep(model, scores, { ratio: o.ratio, pCumulative, originalWidths: originalWidths(model.net), policy, generic: { aggregate, maxRatio: o.maxRatio, roundTo: o.roundTo } });
 
   const extra: Record<string, string> = { measure, ratio: String(o.ratio), p_cumulative: String(pCumulative) };
   if (res.plan.effectiveConfig) extra.effective_config = JSON.stringify(res.plan.effectiveConfig);
   writeFileSync(o.out, res.model.toSafeTensors(extra));
   const report = {
-    arch,
-    num_classes: o.numClasses,
+    arch: model.net.arch,
+    num_classes: model.net.numClasses,
     measure,
+    policy,
     ratio: o.ratio,
     p_cumulative: pCumulative,
     effective_ratio: res.effectiveRatio,
@@ -80,9 +92,9 @@ export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
   model.net.filterLayers.forEach((l, i) => table.push([i, l.conv, l.outChannels, res.remaining[i], res.selection.counts[i]]));
   console.log(table.toString());
   console.log(
-    `${arch}: ${measure}, ratio ${o.ratio} (effective ${res.effectiveRatio}), p_cumulative ${pCumulative}: pruned ${res.selection.nPrune} of ${res.selection.nEntries} ranking entries, ${(100 * res.prunedFraction).toFixed(2)} % of channels`,
+    `${model.net.arch}: ${measure}, ratio ${o.ratio} (effective ${res.effectiveRatio}), p_cumulative ${pCumulative}: pruned ${res.selection.nPrune} of ${res.selection.nEntries} ranking entries, ${(100 * res.prunedFraction).toFixed(2)} % of channels`,
   );
-  console.log(`config: ${JSON.stringify(res.plan.config)}`);
+  if (model.net.arch !== GRAPH_ARCH) console.log(`config: ${JSON.stringify(res.plan.config)}`);
   console.log(`wrote ${o.out} and ${reportPath(o.out)}`);
   res.model.dispose();
   model.dispose();

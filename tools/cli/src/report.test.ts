@@ -79,7 +79,7 @@ test('a report of three runs renders all its plots in headless Chromium', { skip
   const html = dom.stdout;
   assert.match(html, /data-charts-done="true"/, 'the embedding script finished');
   assert.doesNotMatch(html, /data-error=/, 'no chart failed');
-  for (const id of ['accuracy', 'channels', 'accuracy-flops']) {
+  for (const id of ['accuracy', 'channels', 'accuracy-flops', 'accuracy-latency']) {
     const m = new RegExp(`id="chart-${id}"[^>]*data-rendered="true"[\\s\\S]*?<svg[\\s\\S]*?</svg>`).exec(html);
     assert.ok(m, `chart ${id} drew an SVG`);
     // Marks drawn: the lines/points carry role="graphics-symbol" or mark classes.

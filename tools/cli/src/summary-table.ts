@@ -15,6 +15,11 @@ export function summaryTables(s: RunSummary, extra: [string, string][] = []): st
     ['parameters', num(s.parametersBefore), num(s.parametersAfter), num(s.parametersAfter)],
     ['FLOPs (ptflops MACs)', num(s.flopsBefore), num(s.flopsAfter), num(s.flopsAfter)],
   );
+  // Measured latency (p50), per engine and batch size, of the unpruned and the final model.
+  for (const [i, after] of (s.latency?.after ?? []).entries()) {
+    const before = s.latency!.before[i];
+    if (before) main.push([`latency p50, ${after.engine} b=${after.batchSize}`, `${before.p50Ms.toFixed(2)} ms`, '', `${after.p50Ms.toFixed(2)} ms (${(before.p50Ms / after.p50Ms).toFixed(2)}×)`]);
+  }
   const info = new Table(style());
   info.push(
     { backend: s.backend },

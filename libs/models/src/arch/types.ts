@@ -1,6 +1,9 @@
 import type { tf } from '@flowprune/tensor';
+import type { Graph } from '../graph/types.js';
 
 export type ArchName = 'vgg13' | 'mobilenet_v1' | 'resnet56' | 'resnet18' | 'resnet34';
+/** The arch of a network known only by its graph (an imported model): rebuilt from the graph in its metadata. */
+export const GRAPH_ARCH = 'graph';
 export const ARCH_NAMES: readonly ArchName[] = ['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34'];
 
 /** VGG: widths and 'M' (2x2 max-pool), as the paper's `cfg` lists. */
@@ -16,6 +19,7 @@ export type ArchConfig = VggConfig | ResNetConfig | MobileNetConfig;
 
 export type ParamKind =
   | 'conv'
+  | 'conv_bias'
   | 'linear_weight'
   | 'linear_bias'
   | 'bn_weight'
@@ -34,7 +38,7 @@ export interface ParamSpec {
 }
 
 export const isTrainable = (k: ParamKind): boolean =>
-  k === 'conv' || k === 'linear_weight' || k === 'linear_bias' || k === 'bn_weight' || k === 'bn_bias';
+  k === 'conv' || k === 'conv_bias' || k === 'linear_weight' || k === 'linear_bias' || k === 'bn_weight' || k === 'bn_bias';
 
 /** A conv together with the BatchNorm after it: the unit importance is measured and pruned on. */
 export interface FilterLayer {
@@ -53,10 +57,12 @@ export interface FilterLayer {
 
 /** Module-level operations, with shapes, for parameter and FLOP counting (ptflops conventions). */
 export type CostOp =
-  | { op: 'conv'; cin: number; cout: number; k: number; groups: number; hOut: number; wOut: number }
+  | { op: 'conv'; cin: number; cout: number; kh: number; kw: number; groups: number; hOut: number; wOut: number; bias: boolean }
   | { op: 'bn'; numel: number }
+  /** nn.ReLU / nn.ReLU6 modules. */
   | { op: 'relu'; numel: number }
-  | { op: 'maxpool'; numelIn: number }
+  /** nn.MaxPool2d / nn.AvgPool2d modules. */
+  | { op: 'pool'; numelIn: number }
   | { op: 'linear'; inFeatures: number; outFeatures: number };
 
 export interface ForwardContext {
@@ -70,10 +76,12 @@ export interface ForwardContext {
 /** Reads a parameter in tfjs layout (conv HWIO, depthwise HWC1, linear [in, out]). */
 export type ParamReader = (name: string) => tf.Tensor;
 
+/** A network: its graph, and what callers read off it (all derived from the graph). */
 export interface Network {
-  arch: ArchName;
+  arch: ArchName | typeof GRAPH_ARCH;
   numClasses: number;
   config: ArchConfig;
+  graph: Graph;
   /** state_dict entries in PyTorch registration order. */
   params: ParamSpec[];
   filterLayers: FilterLayer[];

@@ -24,8 +24,8 @@ interface BenchFlags {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, data, tracing, load)')
-    .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,data,tracing,load')
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load)')
+    .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,latency,data,tracing,load')
     .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
     .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
     .option('--measures <list>', 'measures of the importance suite', 'mag_based,loss_based,grasp')

@@ -5,7 +5,7 @@ export function registerImportance(program: Command): void {
   program
     .command('importance')
     .description('filter importance of a checkpoint on a CIFAR binary file (batches in file order, no augmentation), one vector per filter layer in the paper\'s order')
-    .addOption(new Option('--arch <arch>', 'architecture').choices(['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34']).makeOptionMandatory())
+    .addOption(new Option('--arch <arch>', 'architecture (not for an imported model: its checkpoint carries its graph)').choices(['vgg13', 'mobilenet_v1', 'resnet56', 'resnet18', 'resnet34']))
     .requiredOption('--num-classes <k>', 'classes of the network and of the data file', Number)
     .requiredOption('--weights <file>', 'weights (safetensors, PyTorch state_dict names)')
     .option('--init-weights <file>', 'θ₀ for the *_init measures: the conv weights at initialisation (safetensors)')

@@ -97,6 +97,22 @@ export interface LayerScores {
   values: number[];
 }
 
+/** Measured inference latency of a model on one engine at one batch size (eval mode, random input). */
+export interface LatencyMeasurement {
+  /**
+   * "onnxruntime" (ONNX Runtime, CPU execution provider, on the model exported to ONNX) or
+   * "flowprune" (flowprune's own compute backend).
+   */
+  engine: string;
+  batchSize: number;
+  p50Ms: number;
+  p95Ms: number;
+  /** Images per second at the mean latency. */
+  imagesPerSecond: number;
+  /** Timed runs behind the figures. */
+  runs: number;
+}
+
 function createBaseCheckpointRef(): CheckpointRef {
   return { runId: "", name: "" };
 }
@@ -614,6 +630,157 @@ export const LayerScores: MessageFns<LayerScores> = {
     }
     if (message.values?.length) {
       obj.values = message.values.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseLatencyMeasurement(): LatencyMeasurement {
+  return { engine: "", batchSize: 0, p50Ms: 0, p95Ms: 0, imagesPerSecond: 0, runs: 0 };
+}
+
+export const LatencyMeasurement: MessageFns<LatencyMeasurement> = {
+  encode(message: LatencyMeasurement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.engine !== "") {
+      writer.uint32(10).string(message.engine);
+    }
+    if (message.batchSize !== 0) {
+      writer.uint32(16).uint32(message.batchSize);
+    }
+    if (message.p50Ms !== 0) {
+      writer.uint32(25).double(message.p50Ms);
+    }
+    if (message.p95Ms !== 0) {
+      writer.uint32(33).double(message.p95Ms);
+    }
+    if (message.imagesPerSecond !== 0) {
+      writer.uint32(41).double(message.imagesPerSecond);
+    }
+    if (message.runs !== 0) {
+      writer.uint32(48).uint32(message.runs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LatencyMeasurement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLatencyMeasurement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.engine = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.batchSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.p50Ms = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.p95Ms = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.imagesPerSecond = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.runs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LatencyMeasurement {
+    return {
+      engine: isSet(object.engine) ? globalThis.String(object.engine) : "",
+      batchSize: isSet(object.batchSize)
+        ? globalThis.Number(object.batchSize)
+        : isSet(object.batch_size)
+        ? globalThis.Number(object.batch_size)
+        : 0,
+      p50Ms: isSet(object.p50Ms)
+        ? globalThis.Number(object.p50Ms)
+        : isSet(object.p50_ms)
+        ? globalThis.Number(object.p50_ms)
+        : 0,
+      p95Ms: isSet(object.p95Ms)
+        ? globalThis.Number(object.p95Ms)
+        : isSet(object.p95_ms)
+        ? globalThis.Number(object.p95_ms)
+        : 0,
+      imagesPerSecond: isSet(object.imagesPerSecond)
+        ? globalThis.Number(object.imagesPerSecond)
+        : isSet(object.images_per_second)
+        ? globalThis.Number(object.images_per_second)
+        : 0,
+      runs: isSet(object.runs) ? globalThis.Number(object.runs) : 0,
+    };
+  },
+
+  toJSON(message: LatencyMeasurement): unknown {
+    const obj: any = {};
+    if (message.engine !== "") {
+      obj.engine = message.engine;
+    }
+    if (message.batchSize !== 0) {
+      obj.batchSize = Math.round(message.batchSize);
+    }
+    if (message.p50Ms !== 0) {
+      obj.p50Ms = floatToJson(message.p50Ms);
+    }
+    if (message.p95Ms !== 0) {
+      obj.p95Ms = floatToJson(message.p95Ms);
+    }
+    if (message.imagesPerSecond !== 0) {
+      obj.imagesPerSecond = floatToJson(message.imagesPerSecond);
+    }
+    if (message.runs !== 0) {
+      obj.runs = Math.round(message.runs);
     }
     return obj;
   },

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { DatasetRef, ModelRef, Split, splitFromJSON, splitToJSON } from "./common.js";
+import { DatasetRef, LatencyMeasurement, ModelRef, Split, splitFromJSON, splitToJSON } from "./common.js";
 
 export interface EvaluateRequest {
   model?: ModelRef | undefined;
@@ -30,6 +30,16 @@ export interface EvaluateRequest {
   temperature: number;
   /** Evaluate on the first N samples only (0 = the whole split). */
   maxSamples: number;
+  /** Also measure inference latency (unset: none is measured). */
+  latency?: LatencyRequest | undefined;
+}
+
+/** Latency of the model in ONNX Runtime (CPU, the model exported to ONNX) and on flowprune's backend. */
+export interface LatencyRequest {
+  /** At least one; each 1..1024. */
+  batchSizes: number[];
+  /** Timed runs per engine and batch size, after 2 warm-up runs; default 10, at most 1000. */
+  runs: number;
 }
 
 export interface EvaluateResponse {
@@ -48,10 +58,20 @@ export interface EvaluateResponse {
   layerChannels: number[];
   seconds: number;
   backend: string;
+  /** Per engine and requested batch size; empty unless latency_batch_sizes was given. */
+  latency: LatencyMeasurement[];
 }
 
 function createBaseEvaluateRequest(): EvaluateRequest {
-  return { model: undefined, dataset: undefined, split: 0, batchSize: 0, temperature: 0, maxSamples: 0 };
+  return {
+    model: undefined,
+    dataset: undefined,
+    split: 0,
+    batchSize: 0,
+    temperature: 0,
+    maxSamples: 0,
+    latency: undefined,
+  };
 }
 
 export const EvaluateRequest: MessageFns<EvaluateRequest> = {
@@ -73,6 +93,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     }
     if (message.maxSamples !== 0) {
       writer.uint32(48).uint32(message.maxSamples);
+    }
+    if (message.latency !== undefined) {
+      LatencyRequest.encode(message.latency, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -138,6 +161,14 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
             message.maxSamples = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.latency = LatencyRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -166,6 +197,7 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
         : isSet(object.max_samples)
         ? globalThis.Number(object.max_samples)
         : 0,
+      latency: isSet(object.latency) ? LatencyRequest.fromJSON(object.latency) : undefined,
     };
   },
 
@@ -189,6 +221,102 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     if (message.maxSamples !== 0) {
       obj.maxSamples = Math.round(message.maxSamples);
     }
+    if (message.latency !== undefined) {
+      obj.latency = LatencyRequest.toJSON(message.latency);
+    }
+    return obj;
+  },
+};
+
+function createBaseLatencyRequest(): LatencyRequest {
+  return { batchSizes: [], runs: 0 };
+}
+
+export const LatencyRequest: MessageFns<LatencyRequest> = {
+  encode(message: LatencyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batchSizes.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.batchSizes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.runs !== 0) {
+      writer.uint32(16).uint32(message.runs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LatencyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLatencyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.batchSizes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.batchSizes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.runs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LatencyRequest {
+    return {
+      batchSizes: globalThis.Array.isArray(object?.batchSizes)
+        ? object.batchSizes.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.batch_sizes)
+        ? object.batch_sizes.map((e: any) => globalThis.Number(e))
+        : [],
+      runs: isSet(object.runs) ? globalThis.Number(object.runs) : 0,
+    };
+  },
+
+  toJSON(message: LatencyRequest): unknown {
+    const obj: any = {};
+    if (message.batchSizes?.length) {
+      obj.batchSizes = message.batchSizes.map((e) => Math.round(e));
+    }
+    if (message.runs !== 0) {
+      obj.runs = Math.round(message.runs);
+    }
     return obj;
   },
 };
@@ -206,6 +334,7 @@ function createBaseEvaluateResponse(): EvaluateResponse {
     layerChannels: [],
     seconds: 0,
     backend: "",
+    latency: [],
   };
 }
 
@@ -247,6 +376,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     }
     if (message.backend !== "") {
       writer.uint32(90).string(message.backend);
+    }
+    for (const v of message.latency) {
+      LatencyMeasurement.encode(v!, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -362,6 +494,14 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
             message.backend = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.latency.push(LatencyMeasurement.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -395,6 +535,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
         : [],
       seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      latency: globalThis.Array.isArray(object?.latency)
+        ? object.latency.map((e: any) => LatencyMeasurement.fromJSON(e))
+        : [],
     };
   },
 
@@ -432,6 +575,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     }
     if (message.backend !== "") {
       obj.backend = message.backend;
+    }
+    if (message.latency?.length) {
+      obj.latency = message.latency.map((e) => LatencyMeasurement.toJSON(e));
     }
     return obj;
   },

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { DatasetRef, ModelRef } from "./common.js";
+import { DatasetRef, LatencyMeasurement, ModelRef } from "./common.js";
 
 /** A learning rate held for a number of epochs. */
 export interface LrPhase {
@@ -211,11 +211,21 @@ export interface RunSummary {
   stageSeconds: { [key: string]: number };
   wallSeconds: number;
   finalCheckpoint: string;
+  /** Measured latency of the unpruned and the final model; unset when the run did not measure it. */
+  latency?: RunLatency | undefined;
 }
 
 export interface RunSummary_StageSecondsEntry {
   key: string;
   value: number;
+}
+
+/** Latency per engine and batch size (see EvaluateRequest.latency), before and after pruning. */
+export interface RunLatency {
+  /** The trained, unpruned model (the checkpoint evaluated before the first pruning round). */
+  before: LatencyMeasurement[];
+  /** The run's final model (its best checkpoint). */
+  after: LatencyMeasurement[];
 }
 
 export interface RunFinished {
@@ -2500,6 +2510,7 @@ function createBaseRunSummary(): RunSummary {
     stageSeconds: {},
     wallSeconds: 0,
     finalCheckpoint: "",
+    latency: undefined,
   };
 }
 
@@ -2557,6 +2568,9 @@ export const RunSummary: MessageFns<RunSummary> = {
     }
     if (message.finalCheckpoint !== "") {
       writer.uint32(122).string(message.finalCheckpoint);
+    }
+    if (message.latency !== undefined) {
+      RunLatency.encode(message.latency, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -2717,6 +2731,14 @@ export const RunSummary: MessageFns<RunSummary> = {
             message.finalCheckpoint = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.latency = RunLatency.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2824,6 +2846,7 @@ export const RunSummary: MessageFns<RunSummary> = {
         : isSet(object.final_checkpoint)
         ? globalThis.String(object.final_checkpoint)
         : "",
+      latency: isSet(object.latency) ? RunLatency.fromJSON(object.latency) : undefined,
     };
   },
 
@@ -2879,6 +2902,9 @@ export const RunSummary: MessageFns<RunSummary> = {
     }
     if (message.finalCheckpoint !== "") {
       obj.finalCheckpoint = message.finalCheckpoint;
+    }
+    if (message.latency !== undefined) {
+      obj.latency = RunLatency.toJSON(message.latency);
     }
     return obj;
   },
@@ -2954,6 +2980,85 @@ export const RunSummary_StageSecondsEntry: MessageFns<RunSummary_StageSecondsEnt
     }
     if (message.value !== 0) {
       obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseRunLatency(): RunLatency {
+  return { before: [], after: [] };
+}
+
+export const RunLatency: MessageFns<RunLatency> = {
+  encode(message: RunLatency, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.before) {
+      LatencyMeasurement.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.after) {
+      LatencyMeasurement.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunLatency {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunLatency();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.before.push(LatencyMeasurement.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.after.push(LatencyMeasurement.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunLatency {
+    return {
+      before: globalThis.Array.isArray(object?.before)
+        ? object.before.map((e: any) => LatencyMeasurement.fromJSON(e))
+        : [],
+      after: globalThis.Array.isArray(object?.after)
+        ? object.after.map((e: any) => LatencyMeasurement.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RunLatency): unknown {
+    const obj: any = {};
+    if (message.before?.length) {
+      obj.before = message.before.map((e) => LatencyMeasurement.toJSON(e));
+    }
+    if (message.after?.length) {
+      obj.after = message.after.map((e) => LatencyMeasurement.toJSON(e));
     }
     return obj;
   },
