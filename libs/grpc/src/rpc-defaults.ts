@@ -18,7 +18,7 @@ export interface RpcDefaults {
 export const DEPENDENCY_TIMEOUT_ENV = 'FLOWPRUNE_DEPENDENCY_TIMEOUT_S';
 
 /** A positive number of seconds, in ms; `what` (a variable or flag) names it in the error. */
-function positiveSecondsMs(what: string, raw: string): number {
+export function positiveSecondsMs(what: string, raw: string): number {
   const v = Number(raw);
   if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${what} must be a positive number of seconds, got "${raw}"`);
   return v * 1000;

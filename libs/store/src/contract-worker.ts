@@ -16,7 +16,9 @@ export interface ChildStoreFactory {
 
 export type WorkerTask =
   | { action: 'append-stats'; factory: ChildStoreFactory; runId: string; count: number; tag: number }
-  | { action: 'rewrite-summary'; factory: ChildStoreFactory; runId: string; count: number; payloadBytes: number };
+  | { action: 'rewrite-summary'; factory: ChildStoreFactory; runId: string; count: number; payloadBytes: number }
+  /** Claims runs until the queue is empty, marking each with a fenced `claimed` event. */
+  | { action: 'claim-all'; factory: ChildStoreFactory; tag: number; leaseMs: number };
 
 /** The summary written by `rewrite-summary` version v: a blob of one letter tied to v. */
 export function summaryFor(version: number, payloadBytes: number): Record<string, unknown> {
@@ -44,6 +46,12 @@ async function run(task: WorkerTask): Promise<void> {
   const store = await openStore(task.factory);
   process.stdout.write('ready\n');
   await waitForGo();
+  if (task.action === 'claim-all') {
+    for (let run = await store.claimRun(`worker-${task.tag}`, task.leaseMs); run; run = await store.claimRun(`worker-${task.tag}`, task.leaseMs)) {
+      await store.appendEvent(run.id, { type: 'claimed', data: { worker: task.tag } }, { fence: run.lease!.token });
+    }
+    return;
+  }
   for (let i = 0; i < task.count; i++) {
     if (task.action === 'append-stats') {
       await store.appendEpochStat(task.runId, {

@@ -252,7 +252,138 @@ export function runStoreContract(name: string, makeFixture: () => Promise<StoreF
       });
     });
 
+    describe('queue, leases and fencing', () => {
+      const LONG = 60_000;
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      it('claims queued runs in submission order, one claim each, with growing tokens', async () => {
+        assert.equal(await store.claimRun('t1', LONG), null, 'nothing queued');
+        const a = await store.createRun(input());
+        const b = await store.createRun(input());
+        const c = await store.createRun(input());
+        assert.equal(await store.claimRun('t1', LONG), null, 'created runs are not queued');
+        for (const r of [b, a, c]) {
+          const q = await store.enqueueRun(r.id);
+          assert.equal(q.status, 'queued');
+          assert.ok(q.queuedAt);
+          await sleep(2); // distinct queuedAt
+        }
+        const first = await store.claimRun('t1', LONG);
+        const second = await store.claimRun('t2', LONG);
+        const third = await store.claimRun('t1', LONG);
+        assert.deepEqual([first?.id, second?.id, third?.id], [b.id, a.id, c.id], 'oldest queuedAt first');
+        assert.equal(await store.claimRun('t3', LONG), null, 'held runs are not claimable');
+        assert.equal(first?.status, 'running');
+        assert.equal(first?.lease?.holder, 't1');
+        assert.equal(first?.lease?.token, 1);
+        assert.equal(first?.fence, 1);
+        assert.ok(Date.parse(first!.lease!.expiresAt) - Date.parse(first!.lease!.claimedAt) >= LONG - 1);
+        assert.deepEqual(await store.getRun(b.id), first);
+      });
+
+      it('an expired lease is taken over with the next token; the old holder is fenced off everywhere', async () => {
+        const run = await store.createRun(input());
+        await store.enqueueRun(run.id);
+        const mine = (await store.claimRun('old', 150))!;
+        const t1 = mine.lease!.token;
+        await store.appendEpochStat(run.id, stat(0), { fence: t1 });
+        await store.appendEvent(run.id, { type: 'epoch' }, { fence: t1 });
+        await store.putCheckpoint(run.id, 'resume-a', Uint8Array.from([1]), undefined, { fence: t1 });
+        const renewed = await store.renewLease(run.id, t1, 150);
+        assert.ok(renewed.lease!.expiresAt >= mine.lease!.expiresAt);
+        assert.equal(await store.claimRun('new', LONG), null, 'a live lease is not taken over');
+        await sleep(250);
+        const theirs = (await store.claimRun('new', LONG))!;
+        assert.equal(theirs.id, run.id);
+        assert.equal(theirs.lease!.holder, 'new');
+        const t2 = theirs.lease!.token;
+        assert.equal(t2, t1 + 1);
+        const before = await store.getRun(run.id);
+        const eventsBefore = await store.readEvents(run.id);
+        await rejectsWith(store.renewLease(run.id, t1, LONG), 'fenced');
+        await rejectsWith(store.appendEpochStat(run.id, stat(1), { fence: t1 }), 'fenced');
+        await rejectsWith(store.appendRound(run.id, { round: 1, prunedFraction: 0.1, remainingChannels: [] }, { fence: t1 }), 'fenced');
+        await rejectsWith(store.appendEvent(run.id, { type: 'epoch' }, { fence: t1 }), 'fenced');
+        await rejectsWith(store.updateRun(run.id, { summary: { stale: true } }, { fence: t1 }), 'fenced');
+        await rejectsWith(store.putCheckpoint(run.id, 'resume-a', Uint8Array.from([2]), undefined, { fence: t1 }), 'fenced');
+        await rejectsWith(store.releaseRun(run.id, t1, { status: 'failed' }), 'fenced');
+        assert.deepEqual(await store.getRun(run.id), before, 'refused writes leave the record as it was');
+        assert.deepEqual(await store.readEvents(run.id), eventsBefore);
+        assert.deepEqual((await store.getCheckpoint(run.id, 'resume-a'))?.bytes, Uint8Array.from([1]));
+        // The new holder writes; its events carry its token.
+        await store.appendEpochStat(run.id, stat(1), { fence: t2 });
+        const ev = await store.appendEvent(run.id, { type: 'epoch' }, { fence: t2 });
+        assert.equal(ev.fence, t2);
+        assert.deepEqual((await store.readEvents(run.id)).map((e) => e.fence), [t1, t2]);
+        const done = await store.releaseRun(run.id, t2, { status: 'completed', summary: { ok: 1 } });
+        assert.equal(done.status, 'completed');
+        assert.equal(done.lease, undefined);
+        assert.equal(done.fence, t2);
+        assert.deepEqual(done.stats.map((s) => s.epoch), [0, 1]);
+        await rejectsWith(store.appendEvent(run.id, { type: 'late' }, { fence: t2 }), 'fenced');
+        await rejectsWith(store.enqueueRun(run.id), 'conflict');
+      });
+
+      it('enqueueRun: stopped runs go back to the queue, live leases and completed runs are conflicts', async () => {
+        const run = await store.createRun(input());
+        await store.enqueueRun(run.id);
+        const again = await store.enqueueRun(run.id);
+        assert.equal(again.status, 'queued', 'enqueueing a queued run changes nothing');
+        const held = (await store.claimRun('t', LONG))!;
+        await rejectsWith(store.enqueueRun(run.id), 'conflict');
+        await store.releaseRun(run.id, held.lease!.token, { status: 'failed', error: { message: 'estimator down' } });
+        const requeued = await store.enqueueRun(run.id);
+        assert.equal(requeued.status, 'queued');
+        assert.equal(requeued.error, undefined);
+        const reclaimed = (await store.claimRun('u', LONG))!;
+        assert.equal(reclaimed.lease!.token, held.lease!.token + 1);
+        await rejectsWith(store.updateRun(run.id, { lease: undefined } as never), 'invalid_argument');
+        await rejectsWith(store.updateRun(run.id, { fence: 9 } as never), 'invalid_argument');
+      });
+
+      it('requestCancel: a queued run is cancelled and never claimed; a running one is flagged; an ended one is a conflict', async () => {
+        const q = await store.createRun(input());
+        await store.enqueueRun(q.id);
+        const c1 = await store.requestCancel(q.id);
+        assert.equal(c1.outcome, 'cancelled');
+        assert.equal(c1.run.status, 'cancelled');
+        assert.equal(await store.claimRun('t', LONG), null);
+        await rejectsWith(store.requestCancel(q.id), 'conflict');
+        const r = await store.createRun(input());
+        await store.enqueueRun(r.id);
+        const held = (await store.claimRun('t', LONG))!;
+        const c2 = await store.requestCancel(r.id);
+        assert.equal(c2.outcome, 'cancelling');
+        assert.equal(c2.run.cancelRequested, true);
+        assert.equal((await store.renewLease(r.id, held.lease!.token, LONG)).cancelRequested, true, 'the holder learns it on renewal');
+        const ended = await store.releaseRun(r.id, held.lease!.token, { status: 'cancelled' });
+        assert.equal(ended.cancelRequested, undefined);
+        await rejectsWith(store.requestCancel('20000101-000000-000000'), 'not_found');
+      });
+    });
+
     describe('several processes', () => {
+      it('four processes draining one queue claim every run exactly once', async (t) => {
+        if (!fx.childFactory) return t.skip('no childFactory');
+        const runs: RunRecord[] = [];
+        for (let i = 0; i < 12; i++) {
+          const r = await store.createRun(input({ seed: i }));
+          await store.enqueueRun(r.id);
+          runs.push(r);
+        }
+        const factory = fx.childFactory;
+        const workers = await startWorkers([0, 1, 2, 3].map((tag) => ({ action: 'claim-all' as const, factory, tag, leaseMs: 60_000 })));
+        await workers.finished;
+        for (const r of runs) {
+          const claims = (await store.readEvents(r.id)).filter((e) => e.type === 'claimed');
+          assert.equal(claims.length, 1, `run ${r.id} claimed ${claims.length} times`);
+          const doc = (await store.getRun(r.id))!;
+          assert.equal(doc.status, 'running');
+          assert.equal(doc.lease?.token, 1);
+          assert.equal(doc.lease?.holder, `worker-${claims[0].data?.worker}`);
+        }
+      });
+
       it('two processes appending 50 stats each concurrently lose none', async (t) => {
         if (!fx.childFactory) return t.skip('no childFactory');
         const run = await store.createRun(input());

@@ -23,6 +23,7 @@ import {
   validateEpochStat,
   validateRound,
 } from './record.js';
+import { applyCancelRequest, applyClaim, applyEnqueue, applyRelease, applyRenewal, checkFence, compareQueued, isClaimable, type CancelOutcome } from './queue.js';
 import type { RunStore } from './run-store.js';
 import type {
   Checkpoint,
@@ -35,6 +36,7 @@ import type {
   RunPatch,
   RunRecord,
   RunRecordInput,
+  WriteOptions,
 } from './types.js';
 
 export interface FileRunStoreOptions {
@@ -93,25 +95,32 @@ export class FileRunStore implements RunStore {
     return this.readRecord(this.runDir(id));
   }
 
-  async updateRun(id: string, patch: RunPatch): Promise<RunRecord> {
-    return this.mutate(id, (doc, nowIso) => applyRunPatch(doc, patch, nowIso));
+  async updateRun(id: string, patch: RunPatch, options: WriteOptions = {}): Promise<RunRecord> {
+    return this.mutate(id, (doc, nowIso) => applyRunPatch(doc, patch, nowIso), options.fence);
   }
 
-  async appendEpochStat(id: string, stat: EpochStat): Promise<RunRecord> {
+  async appendEpochStat(id: string, stat: EpochStat, options: WriteOptions = {}): Promise<RunRecord> {
     validateEpochStat(stat);
-    return this.mutate(id, (doc, nowIso) => ({ ...doc, stats: [...doc.stats, stat], updatedAt: nowIso }));
+    return this.mutate(id, (doc, nowIso) => ({ ...doc, stats: [...doc.stats, stat], updatedAt: nowIso }), options.fence);
   }
 
-  async appendRound(id: string, round: RoundRecord): Promise<RunRecord> {
+  async appendRound(id: string, round: RoundRecord, options: WriteOptions = {}): Promise<RunRecord> {
     validateRound(round);
-    return this.mutate(id, (doc, nowIso) => ({ ...doc, rounds: [...doc.rounds, round], updatedAt: nowIso }));
+    return this.mutate(id, (doc, nowIso) => ({ ...doc, rounds: [...doc.rounds, round], updatedAt: nowIso }), options.fence);
   }
 
-  async appendEvent(id: string, event: RunEventInput): Promise<RunEvent> {
+  async appendEvent(id: string, event: RunEventInput, options: WriteOptions = {}): Promise<RunEvent> {
     const dir = await this.requireRunDir(id);
-    const record = buildRunEvent(id, event, this.now().toISOString());
+    const record = buildRunEvent(id, options.fence === undefined ? event : { ...event, fence: options.fence }, this.now().toISOString());
     // One appendFile call per line under the run lock: lines from several writers never interleave.
-    await withFileLock(join(dir, LOCK_FILE), () => appendFile(join(dir, EVENTS_FILE), JSON.stringify(record) + '\n'), this.lockOptions);
+    await withFileLock(
+      join(dir, LOCK_FILE),
+      async () => {
+        await this.checkFenceIn(dir, id, options.fence);
+        await appendFile(join(dir, EVENTS_FILE), JSON.stringify(record) + '\n');
+      },
+      this.lockOptions,
+    );
     return record;
   }
 
@@ -163,7 +172,7 @@ export class FileRunStore implements RunStore {
     return runs.sort(compareRuns);
   }
 
-  async putCheckpoint(id: string, name: string, bytes: Uint8Array, meta?: Record<string, unknown>): Promise<CheckpointInfo> {
+  async putCheckpoint(id: string, name: string, bytes: Uint8Array, meta?: Record<string, unknown>, options: WriteOptions = {}): Promise<CheckpointInfo> {
     validateCheckpointName(name);
     validateCheckpointMeta(meta);
     if (!(bytes instanceof Uint8Array)) throw new StoreError('invalid_argument', 'checkpoint bytes must be a Uint8Array');
@@ -179,6 +188,7 @@ export class FileRunStore implements RunStore {
     await withFileLock(
       join(dir, LOCK_FILE),
       async () => {
+        await this.checkFenceIn(dir, id, options.fence);
         await mkdir(cdir, { recursive: true });
         // Bytes first, then the info: an info file always describes bytes that are fully written.
         await writeFileAtomic(join(cdir, name + CHECKPOINT_EXT), bytes);
@@ -238,8 +248,66 @@ export class FileRunStore implements RunStore {
     return infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Read-modify-write of run.json under the run's lock. */
-  private async mutate(id: string, change: (doc: RunRecord, nowIso: string) => RunRecord): Promise<RunRecord> {
+  async enqueueRun(id: string): Promise<RunRecord> {
+    return this.mutate(id, (doc) => applyEnqueue(doc, this.now()));
+  }
+
+  /**
+   * Scans the runs for claimable ones (oldest first) and takes the first that is still claimable
+   * under its lock: two trainers racing for one run both re-read it there, and only one wins.
+   */
+  async claimRun(holder: string, leaseMs: number): Promise<RunRecord | null> {
+    const candidates = (await this.listRuns({ status: ['queued', 'running'] })).filter((r) => isClaimable(r, this.now().toISOString())).sort(compareQueued);
+    for (const candidate of candidates) {
+      const claimed = await this.mutateIf(candidate.id, (doc) => {
+        const now = this.now();
+        return isClaimable(doc, now.toISOString()) ? applyClaim(doc, holder, leaseMs, now) : null;
+      }).catch((e: unknown) => {
+        if (e instanceof StoreError && e.code === 'not_found') return null;
+        throw e;
+      });
+      if (claimed) return claimed;
+    }
+    return null;
+  }
+
+  async renewLease(id: string, token: number, leaseMs: number): Promise<RunRecord> {
+    return this.mutate(id, (doc) => applyRenewal(doc, token, leaseMs, this.now()));
+  }
+
+  async releaseRun(id: string, token: number, patch: RunPatch): Promise<RunRecord> {
+    return this.mutate(id, (doc, nowIso) => applyRelease(doc, token, patch, nowIso));
+  }
+
+  async requestCancel(id: string): Promise<{ run: RunRecord; outcome: CancelOutcome }> {
+    let outcome: CancelOutcome = 'cancelling';
+    const run = await this.mutate(id, (doc, nowIso) => {
+      const r = applyCancelRequest(doc, nowIso);
+      outcome = r.outcome;
+      return r.doc;
+    });
+    return { run, outcome };
+  }
+
+  /** Refuses a fenced write (under the run's lock) whose token is no longer the run's lease. */
+  private async checkFenceIn(dir: string, id: string, fence: number | undefined): Promise<void> {
+    if (fence === undefined) return;
+    const doc = await this.readRecord(dir);
+    if (!doc) throw runNotFound(id);
+    checkFence(doc, fence);
+  }
+
+  /** Read-modify-write of run.json under the run's lock (refused first if `fence` is stale). */
+  private async mutate(id: string, change: (doc: RunRecord, nowIso: string) => RunRecord, fence?: number): Promise<RunRecord> {
+    const next = await this.mutateIf(id, (doc, nowIso) => {
+      checkFence(doc, fence);
+      return change(doc, nowIso);
+    });
+    return next!;
+  }
+
+  /** Like mutate; a change that returns null leaves the run as it is and yields null. */
+  private async mutateIf(id: string, change: (doc: RunRecord, nowIso: string) => RunRecord | null): Promise<RunRecord | null> {
     const dir = await this.requireRunDir(id);
     return withFileLock(
       join(dir, LOCK_FILE),
@@ -247,7 +315,8 @@ export class FileRunStore implements RunStore {
         const doc = await this.readRecord(dir);
         if (!doc) throw runNotFound(id);
         const next = change(doc, this.now().toISOString());
-        await this.writeRecord(next);
+        if (next === null) return null;
+        if (next !== doc) await this.writeRecord(next);
         return next;
       },
       this.lockOptions,

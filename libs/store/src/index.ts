@@ -5,6 +5,21 @@
 export * from './types.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export type { RunStore } from './run-store.js';
+export { fencedStore } from './fenced-store.js';
+export {
+  applyCancelRequest,
+  applyClaim,
+  applyEnqueue,
+  applyRelease,
+  applyRenewal,
+  checkFence,
+  compareQueued,
+  ENDED_STATUSES,
+  isClaimable,
+  isEnded,
+  queuePositions,
+  type CancelOutcome,
+} from './queue.js';
 export { FileRunStore, createFileRunStore, type FileRunStoreOptions } from './file-run-store.js';
 export { generateRunId, validateCheckpointName, validateRunId } from './ids.js';
 export { withFileLock, type LockOptions } from './file-lock.js';

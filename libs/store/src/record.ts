@@ -60,14 +60,16 @@ export function buildRunRecord(input: RunRecordInput, id: string, nowIso: string
   return doc;
 }
 
-const FIXED_FIELDS = new Set(['id', 'createdAt', 'updatedAt', 'stats', 'rounds']);
+// The queue fields change only through the queue methods (enqueueRun, claimRun, …), never a patch.
+const FIXED_FIELDS = new Set(['id', 'createdAt', 'updatedAt', 'stats', 'rounds', 'queuedAt', 'lease', 'fence']);
 
 /** Shallow merge of `patch` into `doc`; `undefined` removes a field. Returns a new document. */
 export function applyRunPatch(doc: RunRecord, patch: RunPatch, nowIso: string): RunRecord {
   requireObject(patch, 'patch');
   for (const key of Object.keys(patch)) {
     if (FIXED_FIELDS.has(key)) {
-      throw invalid(`patch may not set ${key}${key === 'stats' || key === 'rounds' ? ' (use the append methods)' : ''}`);
+      const hint = key === 'stats' || key === 'rounds' ? ' (use the append methods)' : ['queuedAt', 'lease', 'fence'].includes(key) ? ' (use the queue methods)' : '';
+      throw invalid(`patch may not set ${key}${hint}`);
     }
   }
   if (patch.status !== undefined) requireStatus(patch.status, 'patch.status');
@@ -106,6 +108,7 @@ export function validateRound(round: RoundRecord): void {
 export function buildRunEvent(runId: string, event: RunEventInput, nowIso: string): RunEvent {
   requireObject(event, 'event');
   requireString(event.type, 'event.type');
+  if (event.fence !== undefined && (!Number.isInteger(event.fence) || event.fence < 0)) throw invalid(`event.fence must be a non-negative integer, got ${event.fence}`);
   const out: RunEvent = { ...event, runId, at: event.at ?? nowIso };
   assertPlainJson(out, 'event');
   return out;

@@ -2,8 +2,9 @@
 // in MongoDB later, so it holds only JSON values (strings, finite numbers, booleans, null,
 // arrays, plain objects) — timestamps are ISO-8601 strings, not Date objects.
 
+// `queued`: waiting for a trainer to claim it (oldest `queuedAt` first); `running`: held by a trainer under a lease.
 // `interrupted`: stopped by a trainer shutdown (SIGTERM); `flowprune resume` continues it from its last epoch snapshot.
-export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export const RUN_STATUSES = ['created', 'queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The three phases of the paper's schedule: dense warm-up, prune-while-training, fine-tune. */
@@ -76,6 +77,32 @@ export interface RunRecord {
   error?: RunErrorInfo;
   /** Where a stopped run can continue: the trainer's last epoch snapshot (JSON). */
   resume?: Record<string, unknown>;
+  /** When the run last entered the queue; trainers claim the oldest first. */
+  queuedAt?: string;
+  /** The trainer working on the run; present only while status is `running`. */
+  lease?: RunLease;
+  /** The last fencing token issued for this run (grows by one with every claim). */
+  fence?: number;
+  /** CancelRun reached a replica that does not hold the run: the holder stops at its next renewal. */
+  cancelRequested?: boolean;
+  /** W3C trace context (traceparent, baggage) of the call that queued the run: its trainer continues that trace. */
+  trace?: Record<string, string>;
+}
+
+/** A trainer's claim on a run: valid until `expiresAt` unless renewed with the same token. */
+export interface RunLease {
+  /** The claiming trainer's id (host, pid), shown by `flowprune runs ls`. */
+  holder: string;
+  /** Fencing token: every write the holder makes carries it; the store refuses a stale one. */
+  token: number;
+  claimedAt: string;
+  expiresAt: string;
+}
+
+/** Options of a write to one run. */
+export interface WriteOptions {
+  /** The writer's lease token: the write is refused (StoreError `fenced`) unless it is the run's current lease. */
+  fence?: number;
 }
 
 /** What a caller supplies to create a run; the store fills in id, timestamps and lists. */
@@ -90,13 +117,14 @@ export interface RunRecordInput {
   /** Defaults to `created`. */
   status?: RunStatus;
   summary?: Record<string, unknown>;
+  trace?: Record<string, string>;
 }
 
 /**
  * Shallow patch of top-level fields (a field set to `undefined` is removed). `stats` and `rounds`
  * are excluded on purpose: use the append methods so concurrent writers never overwrite them.
  */
-export type RunPatch = Partial<Omit<RunRecord, 'id' | 'createdAt' | 'updatedAt' | 'stats' | 'rounds'>>;
+export type RunPatch = Partial<Omit<RunRecord, 'id' | 'createdAt' | 'updatedAt' | 'stats' | 'rounds' | 'queuedAt' | 'lease' | 'fence'>>;
 
 /** Exact-match filters; every given field must match. */
 export interface RunFilter {
@@ -116,6 +144,8 @@ export interface RunEventInput {
   data?: Record<string, unknown>;
   /** Defaults to the time of appending. */
   at?: string;
+  /** The lease token (claim) the event belongs to; a fenced append sets it. Tells one session's events from an earlier one's. */
+  fence?: number;
 }
 
 export interface RunEvent extends RunEventInput {

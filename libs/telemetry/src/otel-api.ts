@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 
 const api = createRequire(import.meta.url)('@opentelemetry/api') as typeof import('@opentelemetry/api');
 
-export const { context, metrics, propagation, trace, SpanKind, SpanStatusCode } = api;
+export const { context, metrics, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT } = api;
 export type { Attributes, Context, Counter, Gauge, Histogram, Span } from '@opentelemetry/api';
 /** The enums' types, beside their values above. */
 export type SpanKind = import('@opentelemetry/api').SpanKind;

@@ -1,6 +1,6 @@
 // Span helpers over the OpenTelemetry API only: without a started SDK they cost next to nothing
 // (the API hands out non-recording spans), so libraries may call them unconditionally.
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from './otel-api.js';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from './otel-api.js';
 import { BAGGAGE_RUN_ID, SCOPE } from './attributes.js';
 
 export { SpanKind };
@@ -58,6 +58,21 @@ export function runIdOf(ctx: Context): string | undefined {
 /** The active context, to keep with long-lived work that outlives the call that started it. */
 export function activeContext(): Context {
   return context.active();
+}
+
+/**
+ * The active trace context as W3C headers (traceparent, baggage), to store with work that another
+ * process picks up later (a queued run); empty without an SDK.
+ */
+export function contextCarrier(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context a carrier from contextCarrier describes (the root context when it is empty). */
+export function contextFromCarrier(carrier: Record<string, string> | undefined): Context {
+  return propagation.extract(ROOT_CONTEXT, carrier ?? {});
 }
 
 /** Runs `fn` with `ctx` active. */

@@ -117,6 +117,8 @@ test('trainer: SIGTERM mid-run marks the run interrupted at its last snapshot; a
   assert.equal(done.status, 'completed');
   assert.deepEqual(done.stats.map((s) => s.epoch), [...Array(resumed.totalEpochs).keys()], 'every epoch once');
   client.close();
+  // Trainers on one store share its queue: this one must not claim the next test's run.
+  await second.stop();
 
   // Evaluate of the whole train split is in flight (seconds on wasm) when the evaluator gets SIGTERM.
   const evc = makeClient(EvaluatorServiceClient, ev.address);

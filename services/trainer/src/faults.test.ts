@@ -29,6 +29,7 @@ const svc: Record<'loader' | 'estimator' | 'evaluator' | 'trainer' | 'shortTrain
 };
 const clients: TrainerServiceClient[] = [];
 let reference: { id: string; record: RunRecord } | undefined;
+let trainerDeps: string[] = [];
 
 const spec = runSpec({
   name: 'faults',
@@ -136,11 +137,8 @@ before(async () => {
     startEstimator(),
     launch('evaluator', ['--store', runsDir, '--data-loader', svc.loader.address]),
   ]);
-  const deps = ['--store', runsDir, '--data-loader', svc.loader.address, '--evaluator', svc.evaluator.address, '--estimator', svc.estimator.address];
-  [svc.trainer, svc.shortTrainer] = await Promise.all([
-    launch('trainer', [...deps, '--dependency-timeout', '120']),
-    launch('trainer', [...deps, '--dependency-timeout', String(SHORT_TIMEOUT_S)]),
-  ]);
+  trainerDeps = ['--store', runsDir, '--data-loader', svc.loader.address, '--evaluator', svc.evaluator.address, '--estimator', svc.estimator.address];
+  svc.trainer = await launch('trainer', [...trainerDeps, '--dependency-timeout', '120']);
 });
 
 after(async () => {
@@ -214,6 +212,11 @@ test('kill -9 of the data-loader mid-epoch, restarted on its port: the run waits
 
 test('a dependency that stays down fails the run clearly; once it is back, ResumeRun completes it unchanged', { timeout: 300_000 }, async () => {
   await referenceRun();
+  // Trainers on one store share its queue: the short-timeout trainer replaces the other, so that it
+  // is the one that claims this run.
+  await svc.trainer!.stop();
+  svc.trainer = undefined;
+  svc.shortTrainer = await launch('trainer', [...trainerDeps, '--dependency-timeout', String(SHORT_TIMEOUT_S)]);
   const client = trainerClient('shortTrainer');
   const { runId } = await call(client, client.startRun, { spec });
   const address = svc.estimator!.address;

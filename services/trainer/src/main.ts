@@ -8,6 +8,7 @@ import {
   applyDependencyTimeout,
   makeClient,
   messageBytesFromMb,
+  positiveSecondsMs,
   runServiceProcess,
   serviceTls,
   type DependencyTimeoutFlags,
@@ -19,7 +20,7 @@ import { openRunStore, runStoreOption } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { EstimatorRegistry } from './estimator-registry.js';
-import { RunManager } from './run-manager.js';
+import { defaultQueueOptions, RunManager } from './run-manager.js';
 import { makeTrainerService } from './trainer-service.js';
 
 const program = new Command('flowprune-trainer')
@@ -32,11 +33,31 @@ const program = new Command('flowprune-trainer')
     'importance-estimator addresses, in priority order (measures are resolved by ListMeasures)',
     (process.env.FLOWPRUNE_ESTIMATORS ?? '127.0.0.1:50053').split(','),
   )
-  .addOption(runStoreOption('run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs'));
+  .addOption(runStoreOption('run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs'))
+  .option('--max-runs <n>', 'runs this trainer works on at once (one per GPU or CPU machine) [FLOWPRUNE_MAX_RUNS]', process.env.FLOWPRUNE_MAX_RUNS ?? '1')
+  .option('--lease <seconds>', "a run whose trainer has not renewed its lease for this long is taken over by another [FLOWPRUNE_LEASE_S]", process.env.FLOWPRUNE_LEASE_S ?? '30')
+  .option('--renew <seconds>', 'how often held leases are renewed [FLOWPRUNE_LEASE_RENEW_S] (default: a third of --lease)', process.env.FLOWPRUNE_LEASE_RENEW_S)
+  .option('--poll <seconds>', 'how often an idle trainer looks for queued runs [FLOWPRUNE_QUEUE_POLL_S]', process.env.FLOWPRUNE_QUEUE_POLL_S ?? '1')
+  .option('--trainer-id <id>', 'this trainer in leases and `flowprune runs ls` [FLOWPRUNE_TRAINER_ID] (default host:pid)', process.env.FLOWPRUNE_TRAINER_ID);
 const opts = addDependencyTimeoutOption(addMessageLimitOption(addTlsOptions(program)))
   .parse()
-  .opts<{ address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string } & TlsFlags & MessageLimitFlags & DependencyTimeoutFlags>();
+  .opts<
+    { address: string; dataLoader: string; evaluator: string; estimator: string[]; store: string; maxRuns: string; lease: string; renew?: string; poll: string; trainerId?: string } & TlsFlags &
+      MessageLimitFlags &
+      DependencyTimeoutFlags
+  >();
 applyDependencyTimeout(opts);
+const maxRuns = Number(opts.maxRuns);
+if (!Number.isInteger(maxRuns) || maxRuns < 1) program.error(`flowprune-trainer: --max-runs must be a positive integer, got "${opts.maxRuns}"`);
+let queue;
+try {
+  const leaseMs = positiveSecondsMs('--lease', opts.lease);
+  const renewMs = opts.renew === undefined ? leaseMs / 3 : positiveSecondsMs('--renew', opts.renew);
+  if (renewMs >= leaseMs) throw new Error(`--renew (${renewMs / 1000} s) must be shorter than --lease (${leaseMs / 1000} s)`);
+  queue = { ...defaultQueueOptions(), maxRuns, leaseMs, renewMs, pollMs: positiveSecondsMs('--poll', opts.poll), ...(opts.trainerId ? { holder: opts.trainerId } : {}) };
+} catch (e) {
+  program.error(`flowprune-trainer: ${(e as Error).message}`);
+}
 const tls = serviceTls('flowprune-trainer', opts);
 
 const backend = await initBackend();
@@ -47,7 +68,7 @@ const runs = new RunManager({
   evaluator: makeClient(EvaluatorServiceClient, opts.evaluator, tls),
   estimators: new EstimatorRegistry(opts.estimator, tls),
   backend: backend.name,
-});
+}, queue);
 await runServiceProcess({
   name: 'trainer',
   address: opts.address,
@@ -56,3 +77,4 @@ await runServiceProcess({
   services: [{ name: 'flowprune.v1.TrainerService', definition: TrainerServiceService, implementation: makeTrainerService(runs) }],
   beforeShutdown: () => runs.drain(),
 });
+runs.startClaiming();

@@ -1,6 +1,6 @@
 // The paper's full pipeline end to end (warmup, 2 pruning rounds, final training) and recovery:
-// `kill -9` of the trainer mid-run, a new trainer process, ResumeRun → the same final weights as
-// the uninterrupted run (same seed, same backend).
+// `kill -9` of the trainer mid-run, a new trainer process takes the run over once its lease expired
+// and resumes it → the same final weights as the uninterrupted run (same seed, same backend).
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -49,7 +49,8 @@ before(async () => {
     launchService({ name: 'evaluator', entry: entry('evaluator'), args: ['--store', runsDir, '--data-loader', loader.address], env }),
   ]);
   procs.push(loader, est, ev);
-  trainerArgs = ['--store', runsDir, '--data-loader', loader.address, '--evaluator', ev.address, '--estimator', est.address];
+  // A short lease: the killed trainer's run is taken over within seconds.
+  trainerArgs = ['--store', runsDir, '--data-loader', loader.address, '--evaluator', ev.address, '--estimator', est.address, '--lease', '3', '--renew', '0.5', '--poll', '0.2'];
 });
 
 after(async () => {
@@ -82,7 +83,7 @@ async function finalTensors(runId: string): Promise<Map<string, Buffer>> {
   return new Map([...file.tensors].map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
 }
 
-test('full pipeline, then kill -9 mid-run and resume: same final weights as the uninterrupted run', async () => {
+test('full pipeline, then kill -9 mid-run and automatic takeover: same final weights as the uninterrupted run', async () => {
   // The uninterrupted reference run.
   let t = await startTrainer();
   const { runId: refId } = await call(t.client, t.client.startRun, { spec });
@@ -107,10 +108,11 @@ test('full pipeline, then kill -9 mid-run and resume: same final weights as the 
   assert.equal((await store.getRun(runId))!.status, 'running', 'the killed run is left running in the store');
 
   t = await startTrainer();
-  const resumed = await call(t.client, t.client.resumeRun, { runId });
-  assert.ok(resumed.nextEpoch >= 3 && resumed.nextEpoch < resumed.totalEpochs, `resumes at epoch ${resumed.nextEpoch} of ${resumed.totalEpochs}`);
   const rest = await watch(t.client, runId);
   assert.ok(rest.at(-1)?.finished, rest.at(-1)?.failed?.message ?? 'resumed run finishes');
+  const resumedAt = rest.find((e) => e.stage?.stage === 'resume')?.stage?.detail ?? assert.fail('the new trainer resumed the run');
+  const [, next, total] = /resumed before epoch (\d+) of (\d+)/.exec(resumedAt)!.map(Number);
+  assert.ok(next >= 3 && next < total, `resumes at epoch ${next} of ${total}`);
   const a = await finalTensors(refId);
   const b = await finalTensors(runId);
   assert.deepEqual([...b.keys()], [...a.keys()]);

@@ -33,7 +33,7 @@ export function makeTrainerService(runs: RunManager): TrainerServiceServer {
     }),
     cancelRun: unary<CancelRunRequest, CancelRunResponse>(async (req) => {
       checkRunId(req.runId);
-      return { status: runs.cancel(req.runId) };
+      return { status: await runs.cancel(req.runId) };
     }),
     resumeRun: unary<ResumeRunRequest, ResumeRunResponse>(async (req) => {
       checkRunId(req.runId);

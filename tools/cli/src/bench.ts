@@ -12,6 +12,7 @@ import { importanceTimes } from './bench-importance.js';
 import { latencyRatios } from './bench-latency.js';
 import { loadFigures, type LoadBenchOptions } from './bench-load.js';
 import { measureTimes, type MeasuresBenchOptions } from './bench-measures.js';
+import { queueFigures, type QueueBenchOptions } from './bench-queue.js';
 import { tracingOverhead, type TracingBenchOptions } from './bench-tracing.js';
 import { WORKSPACE } from './paths.js';
 import { syntheticBatches } from './synthetic-batches.js';
@@ -32,6 +33,8 @@ export interface BenchOptions {
   tracing?: Partial<TracingBenchOptions>;
   /** The load suite: concurrent Estimate calls and StreamBatches streams against one instance each. */
   load?: LoadBenchOptions;
+  /** The queue suite: queued runs drained by 1 and 4 trainer processes through the file store. */
+  queue?: QueueBenchOptions;
 }
 
 /** Training images/s of one architecture on the active backend, after one warm-up step. */
@@ -97,4 +100,5 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);
   if (o.suites.includes('load')) await loadFigures(o.load ?? { estimateCalls: 64, estimateConcurrency: 16, streams: 8, images: 5000 });
+  if (o.suites.includes('queue')) await queueFigures(o.queue ?? { runs: 200, trainers: [1, 4] });
 }

@@ -2,11 +2,12 @@
 // the four services over the run file's datasets.
 import { resolve } from 'node:path';
 import Table from 'cli-table3';
-import { makeClient } from '@flowprune/grpc';
+import { call, makeClient } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunSpec, type RunSummary } from '@flowprune/proto';
 import { startStack, type Stack } from './stack.js';
 import { summaryTables } from './summary-table.js';
 import { resumeAndWatch, startAndWatch } from './traced-run.js';
+import { runEvents } from './watch.js';
 
 export interface TrainerTarget {
   client: TrainerServiceClient;
@@ -55,16 +56,41 @@ export interface SweepCell {
   failure?: string;
 }
 
-/** measures × prune ratios × seeds, one run at a time through the trainer. */
-export async function sweep(t: TrainerTarget, base: RunSpec, measures: string[], ratios: number[], seeds: number[]): Promise<SweepCell[]> {
+type CellState = 'queued' | 'running' | 'done';
+
+/** measures × prune ratios × seeds: every cell queued at once, followed together until all end. */
+export async function sweep(t: TrainerTarget, base: RunSpec, measures: string[], ratios: number[], seeds: number[], out: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<SweepCell[]> {
   const cells: SweepCell[] = [];
   for (const measure of measures)
     for (const prunePercent of ratios)
       for (const seed of seeds) {
-        process.stderr.write(`\n== sweep: ${measure}, ${prunePercent} %, seed ${seed} ==\n`);
-        const r = await runOnce(t, { ...base, measure, prunePercent, seed, name: `${base.name || 'sweep'}-${measure}-${prunePercent}-s${seed}` });
-        cells.push({ measure, prunePercent, seed, ...r });
+        const spec = { ...base, measure, prunePercent, seed, name: `${base.name || 'sweep'}-${measure}-${prunePercent}-s${seed}` };
+        const { runId } = await call(t.client, t.client.startRun, { spec });
+        cells.push({ measure, prunePercent, seed, runId });
       }
+  out(`sweep: queued ${cells.length} run(s): ${cells.map((c) => c.runId).join(' ')}`);
+  const states = new Map<string, CellState>(cells.map((c) => [c.runId, 'queued']));
+  let last = '';
+  const report = () => {
+    const count = (s: CellState) => [...states.values()].filter((x) => x === s).length;
+    const line = `sweep: ${count('queued')} queued, ${count('running')} running, ${count('done')} done`;
+    if (line !== last) out((last = line));
+  };
+  report();
+  await Promise.all(
+    cells.map(async (cell) => {
+      for await (const e of runEvents(t.client, cell.runId)) {
+        if (e.started && states.get(cell.runId) === 'queued') states.set(cell.runId, 'running');
+        if (e.finished) cell.summary = e.finished.summary;
+        if (e.failed) cell.failure = e.failed.message;
+        if (e.finished || e.failed) states.set(cell.runId, 'done');
+        report();
+      }
+      if (!cell.summary && !cell.failure) cell.failure = 'the watch ended without a result';
+      states.set(cell.runId, 'done');
+      report();
+    }),
+  );
   return cells;
 }
 

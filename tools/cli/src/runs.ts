@@ -1,6 +1,7 @@
 // `flowprune runs ls|show|compare`: the run store as tables.
 import Table from 'cli-table3';
-import type { RunFilter, RunRecord, RunStatus, RunStore } from '@flowprune/store';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isEnded, queuePositions, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@flowprune/store';
 
 const plain = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
 const pct = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '—');
@@ -24,12 +25,53 @@ export function toFilter(o: RunsFilterOptions): RunFilter {
   };
 }
 
+/** Where a run stands in the shared queue: its position while queued, its trainer while running. */
+function queueCell(r: RunRecord, positions: Map<string, number>): string {
+  if (r.status === 'queued') return `#${positions.get(r.id)} in queue`;
+  if (r.status === 'running' && r.lease) return r.lease.expiresAt < new Date().toISOString() ? `${r.lease.holder} (lease expired)` : r.lease.holder;
+  return '—';
+}
+
 export async function listRunsTable(store: RunStore, filter: RunFilter): Promise<string> {
   const runs = await store.listRuns(filter);
-  const t = new Table({ head: ['run', 'status', 'model', 'dataset', 'measure', 'pruned', 'seed', 'epochs', 'best test acc', 'FLOPs after', 'backend'], ...plain() });
+  // Positions count every queued run, not only the listed ones.
+  const positions = queuePositions(filter.status === undefined && !filter.model && !filter.measure ? runs : await store.listRuns({ status: 'queued' }));
+  const t = new Table({ head: ['run', 'status', 'queue / trainer', 'model', 'dataset', 'measure', 'pruned', 'seed', 'epochs', 'best test acc', 'FLOPs after', 'backend'], ...plain() });
   for (const r of runs)
-    t.push([r.id, r.status, r.model, r.dataset, r.measure ?? '—', r.pruneRatio ? `${(r.pruneRatio * 100).toFixed(0)}%` : '—', r.seed ?? '—', r.stats.length, pct(r.summary?.bestTestAccuracy), num(r.summary?.flopsAfter), r.backend ?? '—']);
+    t.push([
+      r.id,
+      r.status,
+      queueCell(r, positions),
+      r.model,
+      r.dataset,
+      r.measure ?? '—',
+      r.pruneRatio ? `${(r.pruneRatio * 100).toFixed(0)}%` : '—',
+      r.seed ?? '—',
+      r.stats.length,
+      pct(r.summary?.bestTestAccuracy),
+      num(r.summary?.flopsAfter),
+      r.backend ?? '—',
+    ]);
   return `${t.toString()}\n${runs.length} run(s)`;
+}
+
+/**
+ * Polls the store until every run has ended (the trainers may be anywhere), writing a line as each
+ * ends; resolves with their final records in the order given.
+ */
+export async function waitForRuns(store: RunStore, ids: string[], pollMs: number, out: (line: string) => void): Promise<RunRecord[]> {
+  const ended = new Map<string, RunRecord>();
+  for (;;) {
+    for (const id of ids) {
+      if (ended.has(id)) continue;
+      const r = await mustGet(store, id);
+      if (!isEnded(r.status)) continue;
+      ended.set(id, r);
+      out(`${r.id} ${r.status}${r.error ? `: ${r.error.message}` : ''}${typeof r.summary?.bestTestAccuracy === 'number' ? ` (best test acc. ${pct(r.summary.bestTestAccuracy)})` : ''}`);
+    }
+    if (ended.size === ids.length) return ids.map((id) => ended.get(id)!);
+    await sleep(pollMs);
+  }
 }
 
 async function mustGet(store: RunStore, id: string): Promise<RunRecord> {
@@ -42,6 +84,8 @@ export async function showRun(store: RunStore, id: string): Promise<string> {
   const r = await mustGet(store, id);
   const head = new Table(plain());
   head.push({ run: r.id }, { status: r.status }, { model: r.model }, { dataset: r.dataset }, { measure: r.measure ?? '—' }, { backend: r.backend ?? '—' }, { created: r.createdAt });
+  if (r.lease) head.push({ trainer: `${r.lease.holder} (lease until ${r.lease.expiresAt}, token ${r.lease.token})` });
+  if (r.status === 'queued') head.push({ queued: `#${queuePositions(await store.listRuns({ status: 'queued' })).get(r.id)} since ${r.queuedAt}` });
   if (r.error) head.push({ error: r.error.message });
   const epochs = new Table({ head: ['epoch', 'phase', 'lr', 'train loss', 'train acc', 'test loss', 'test acc', 'seconds'], ...plain() });
   r.stats.forEach((s, i) => epochs.push([i, s.phase, s.lr, s.trainLoss.toFixed(4), pct(s.trainAcc), s.testLoss?.toFixed(4) ?? '—', pct(s.testAcc), s.seconds.toFixed(1)]));

@@ -15,7 +15,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  * WatchRun, re-opened when the trainer is briefly unreachable. A new stream replays the run's
  * events (all but progress) before the live ones, so the ones already seen are skipped.
  */
-async function* runEvents(client: TrainerServiceClient, runId: string): AsyncGenerator<RunEvent> {
+export async function* runEvents(client: TrainerServiceClient, runId: string): AsyncGenerator<RunEvent> {
   const d = rpcDefaults();
   let durableSeen = 0;
   let replaySkip = 0;

@@ -19,12 +19,13 @@ interface BenchFlags {
   loadCalls: number;
   loadConcurrency: number;
   loadStreams: number;
+  queueRuns: number;
 }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load)')
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load, queue)')
     .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,latency,data,tracing,load')
     .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
     .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
@@ -41,6 +42,7 @@ export function registerBench(program: Command): void {
     .option('--load-calls <n>', 'Estimate calls of the load suite', Number, 64)
     .option('--load-concurrency <n>', 'Estimate calls in flight at once in the load suite', Number, 16)
     .option('--load-streams <n>', 'concurrent StreamBatches epochs of the load suite (of --data-images images)', Number, 8)
+    .option('--queue-runs <n>', 'queued runs the queue suite drains with 1 and with 4 trainers', Number, 200)
     .action(async (o: BenchFlags) => {
       await runBench({
         suites: o.suites.split(','),
@@ -53,6 +55,7 @@ export function registerBench(program: Command): void {
         data: { batchSize: o.dataBatchSize, images: o.dataImages, epochs: o.dataEpochs },
         tracing: { reps: o.tracingReps },
         load: { estimateCalls: o.loadCalls, estimateConcurrency: o.loadConcurrency, streams: o.loadStreams, images: o.dataImages },
+        queue: { runs: o.queueRuns, trainers: [1, 4] },
       });
     });
 }

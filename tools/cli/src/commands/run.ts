@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { RunSpec } from '@flowprune/proto';
 import { readRunFile, specFromObject, type RunFileExtras } from '../run-file.js';
+import { call } from '@flowprune/grpc';
 import { connectTrainer, printSummary, resumeOnce, runOnce, sweep, sweepTable } from '../run.js';
 import { storeOption } from '../store-option.js';
 
 interface RunFlags {
   trainer?: string;
+  detach?: boolean;
   store: string;
   dataset: string[];
   set: string[];
@@ -43,11 +45,17 @@ export function registerRun(program: Command): void {
   common(
     program
       .command('run [spec]')
-      .description('one prune+train (or base-training) run from a YAML/JSON run file and/or --set fields, with live progress and a final summary'),
+      .description('one prune+train (or base-training) run from a YAML/JSON run file and/or --set fields, with live progress and a final summary')
+      .option('--detach', 'queue the run on --trainer, print its id and return (follow it with `flowprune runs wait`)'),
   ).action(async (file: string | undefined, o: RunFlags) => {
     const { spec, extras } = overlay(file ? readRunFile(file) : { spec: RunSpec.fromJSON({}), extras: { datasets: {} } }, o);
+    if (o.detach && !o.trainer) throw new Error('--detach needs --trainer: the local services stop when the command returns');
     const t = await connectTrainer({ trainer: o.trainer, store: o.store, datasets: extras.datasets });
     try {
+      if (o.detach) {
+        console.log((await call(t.client, t.client.startRun, { spec })).runId);
+        return;
+      }
       const r = await runOnce(t, spec);
       process.exitCode = printSummary(r.runId, r.summary, r.failure);
     } finally {
@@ -70,7 +78,7 @@ export function registerRun(program: Command): void {
   common(
     program
       .command('sweep <spec>')
-      .description('measures × prune ratios × seeds from a base run file; prints a results table')
+      .description('measures × prune ratios × seeds from a base run file, all queued at once (the trainers share them); shows queued/running/done, then a results table')
       .requiredOption('--measures <list>', 'e.g. mag_based,loss_based,grasp')
       .requiredOption('--ratios <list>', 'prune percentages, e.g. 50,75')
       .option('--seeds <list>', 'seeds', '0'),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { renderReport } from '@flowprune/report';
-import { compareRuns, listRunsTable, loadRuns, showRun, toFilter, type RunsFilterOptions } from '../runs.js';
+import { compareRuns, listRunsTable, loadRuns, showRun, toFilter, waitForRuns, type RunsFilterOptions } from '../runs.js';
 import { closeStore, storeFrom, storeOption } from '../store-option.js';
 
 const storeOpt = () => storeOption('run store: a directory (embedded) or a mongodb:// URI');
@@ -10,7 +10,7 @@ export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('list, show and compare stored runs');
   runs
     .command('ls')
-    .description('runs in the store, oldest first')
+    .description('runs in the store, oldest first; queued runs with their position, running ones with their trainer')
     .addOption(storeOpt())
     .option('--model <arch>')
     .option('--measure <name>')
@@ -33,6 +33,22 @@ export function registerRuns(program: Command): void {
       const store = storeFrom(o.store);
       try {
         console.log(await showRun(store, id));
+      } finally {
+        await closeStore(store);
+      }
+    });
+  runs
+    .command('wait <runs...>')
+    .description('wait until the runs end (on whichever trainers), print each one\'s status; exit 1 unless all completed')
+    .addOption(storeOpt())
+    .option('--poll <seconds>', 'how often to look', '2')
+    .action(async (ids: string[], o: { store: string; poll: string }) => {
+      const pollS = Number(o.poll);
+      if (!(pollS > 0)) throw new Error(`--poll must be a positive number of seconds, got "${o.poll}"`);
+      const store = storeFrom(o.store);
+      try {
+        const done = await waitForRuns(store, ids, pollS * 1000, (line) => console.log(line));
+        process.exitCode = done.every((r) => r.status === 'completed') ? 0 : 1;
       } finally {
         await closeStore(store);
       }
