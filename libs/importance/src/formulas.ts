@@ -29,7 +29,7 @@ function need<T>(v: T | undefined, what: string, a: LayerArrays): T {
 }
 
 /** Σ over the weights j of filter i of term(j), j indexing the flattened [out, fanIn] arrays. */
-function rowSum(a: LayerArrays, i: number, term: (j: number) => number): number {
+export function rowSum(a: LayerArrays, i: number, term: (j: number) => number): number {
   const n = a.layer.fanIn;
   let s = 0;
   for (let j = i * n; j < (i + 1) * n; j++) s += term(j);

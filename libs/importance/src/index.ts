@@ -11,6 +11,7 @@ export * from './gradient-measures.js';
 export * from './hessian-measures.js';
 export * from './registry.js';
 export * from './tracked.js';
+export * from './gradient-flow.js';
 export { layerArrays, type LayerSources } from './layer-arrays.js';
 export { batchTensors, meanCrossEntropy, trainableTensors, type TrainableTensor } from './model-tensors.js';
 export * from './answers.js';

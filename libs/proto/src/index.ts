@@ -4,3 +4,4 @@ export * from './gen/flowprune/v1/data_loader.js';
 export * from './gen/flowprune/v1/evaluator.js';
 export * from './gen/flowprune/v1/importance_estimator.js';
 export * from './gen/flowprune/v1/trainer.js';
+export * from './gen/flowprune/v1/gradient_flow.js';

@@ -19,7 +19,7 @@ function packageFile(pkg: string, file: string): string {
   return join(entry.slice(0, entry.lastIndexOf(marker) + marker.length), file);
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside <script>: never let data close the tag. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
@@ -41,6 +41,16 @@ export function renderReport(runs: RunRecord[], title = 'flowprune report'): str
     ['accuracy-flops', accuracyFlopsChart(runs)],
     ['accuracy-latency', accuracyLatencyChart(runs)],
   ];
+  const body = `<p>${runs.length} run(s); generated ${new Date().toISOString()}.</p>
+<table><thead><tr><th>run</th><th>status</th><th>model</th><th>measure</th><th>pruned</th><th>seed</th><th>acc. before pruning</th><th>right after</th><th>best test acc.</th><th>FLOPs before</th><th>FLOPs after</th><th>backend</th></tr></thead>
+<tbody>
+${summaryRows(runs)}
+</tbody></table>`;
+  return renderPage(title, body, charts);
+}
+
+/** A page: a title, trusted body HTML, then the charts in order (each in its own section, with an optional caption). */
+export function renderPage(title: string, bodyHtml: string, charts: [string, VegaLiteSpec, string?][]): string {
   const libs = LIBS.map(([pkg, file]) => `<script>${readFileSync(packageFile(pkg, file), 'utf8')}</script>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -53,14 +63,10 @@ section { margin: 2em 0; }
 ${libs}
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>${runs.length} run(s); generated ${new Date().toISOString()}.</p>
-<table><thead><tr><th>run</th><th>status</th><th>model</th><th>measure</th><th>pruned</th><th>seed</th><th>acc. before pruning</th><th>right after</th><th>best test acc.</th><th>FLOPs before</th><th>FLOPs after</th><th>backend</th></tr></thead>
-<tbody>
-${summaryRows(runs)}
-</tbody></table>
-${charts.map(([id]) => `<section><div id="chart-${id}" class="chart"></div></section>`).join('\n')}
+${bodyHtml}
+${charts.map(([id, , caption]) => `<section>${caption ? `<p>${escapeHtml(caption)}</p>` : ''}<div id="chart-${id}" class="chart"></div></section>`).join('\n')}
 <script>
-const charts = ${scriptJson(Object.fromEntries(charts))};
+const charts = ${scriptJson(Object.fromEntries(charts.map(([id, spec]) => [id, spec])))};
 // Each chart records that it drew (used by the report test in headless Chromium).
 Promise.all(Object.entries(charts).map(([id, spec]) =>
   vegaEmbed('#chart-' + id, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })

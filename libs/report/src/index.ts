@@ -1,2 +1,3 @@
 export * from './charts.js';
 export * from './html.js';
+export * from './analysis-charts.js';

@@ -1,4 +1,5 @@
 // What a run reports while it works; the trainer service turns these into flowprune.v1.RunEvent.
+import type { AnalysisRecord } from './flow-analysis.js';
 
 export type Phase = 'warmup' | 'pruning_and_training' | 'final_training';
 
@@ -58,5 +59,7 @@ export type RunEventBody =
       estimator: string;
     }
   | { kind: 'stage'; stage: string; seconds: number; detail: string }
+  /** Opt-in gradient-flow analysis (flow-analysis.ts): stored with the run, not streamed. */
+  | { kind: 'analysis'; analysis: AnalysisRecord }
   | { kind: 'finished'; summary: RunSummaryData }
   | { kind: 'failed'; message: string };

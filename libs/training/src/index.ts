@@ -9,3 +9,4 @@ export * from './prune-train-run.js';
 export * from './epoch-plan.js';
 export * from './snapshot.js';
 export * from './tracker.js';
+export * from './flow-analysis.js';

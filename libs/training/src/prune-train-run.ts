@@ -25,6 +25,7 @@ import type { PixelBatch } from './batch.js';
 import { planEpochs, type PlannedEpoch } from './epoch-plan.js';
 import { evaluateModel } from './evaluate.js';
 import type { LatencyMeasurementData, RunEventBody, RunSummaryData } from './events.js';
+import type { RunAnalysis } from './flow-analysis.js';
 import type { RunConfig } from './run-config.js';
 import { Sgd } from './sgd.js';
 import type { RunProgress, RunSnapshot } from './snapshot.js';
@@ -74,6 +75,8 @@ export interface RunPorts {
   resume?: RunSnapshot;
   /** Tracks importance in the trainer instead of asking an estimator (track_importance). */
   tracker?: ImportanceTracker;
+  /** Opt-in gradient-flow analysis (cfg.analysis): sees every step and every pruning step. */
+  analysis?: RunAnalysis;
 }
 
 export class RunCancelled extends Error {
@@ -149,6 +152,17 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     };
   };
 
+  // The tracker's and the analysis' step hooks run in turn (the analysis keeps its own batch count).
+  const stepHooks = (step: PlannedEpoch, index: number): StepHook | undefined => {
+    const analysis = ports.analysis;
+    const analyse: StepHook | undefined = analysis && (({ batch }) => analysis.afterStep(model, { epoch: index, batch, phase: step.phase, lr: step.lr }));
+    const active = [trackHook(step), analyse].filter((h): h is StepHook => h !== undefined);
+    if (active.length <= 1) return active[0];
+    return async (info) => {
+      for (const h of active) await h(info);
+    };
+  };
+
   const runEpoch = async (index: number, step: PlannedEpoch) => {
     checkCancel();
     opt.options.lr = step.lr;
@@ -161,7 +175,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
         cfg.temperature,
         (b) => ports.emit({ kind: 'progress', phase: step.phase, epoch: index, batch: b.batch + 1, batches: ports.trainBatchCount, loss: b.loss }),
         () => ports.isCancelled(),
-        trackHook(step),
+        stepHooks(step, index),
       );
       span.setAttributes({ [ATTR_PHASE]: step.phase, [ATTR_EPOCH]: index, [ATTR_IMAGES]: r.samples, [ATTR_DATA_WAIT]: r.dataSeconds });
       if (r.seconds > 0) trainingMetrics().throughput.record(r.samples / r.seconds, { [ATTR_PHASE]: step.phase, [ATTR_ARCH]: cfg.arch });
@@ -211,9 +225,11 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
         return r;
       });
     }
-    const res = await timed('prune', `round ${k} ratio ${step.ratio!.toFixed(4)}`, async () =>
-      pruneStep(model, est.scores, { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0 }),
-    );
+    const pruneOptions = { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0 };
+    const analysed = ports.analysis
+      ? await timed('analysis', `round ${k} measures`, () => ports.analysis!.beforePrune(model, { round: k, epoch: index, lr: step.lr, runScores: est.scores, prune: pruneOptions }))
+      : undefined;
+    const res = await timed('prune', `round ${k} ratio ${step.ratio!.toFixed(4)}`, async () => pruneStep(model, est.scores, pruneOptions));
     const next = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
     if (cfg.preserveMomentum) for (const [name, buf] of carryMomentum(opt.buffers, model, res.model, res.plan)) next.buffers.set(name, buf);
     if (initModel) {
@@ -225,6 +241,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     opt.dispose();
     model = res.model;
     opt = next;
+    if (analysed) await timed('analysis', `round ${k} after pruning`, () => analysed(model, res.selection));
     const name = await timed('checkpoint', `round ${k} pruned`, () => ports.saveCheckpoint(model, `round${k}-pruned`));
     const ev = await timed('evaluate', `round ${k} pruned`, () => ports.evaluateCheckpoint(name));
     progress.accuracyAfterPruning = ev.accuracy;

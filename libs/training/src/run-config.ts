@@ -43,7 +43,18 @@ export interface RunConfig {
   useL2: boolean;
   /** Bias measures towards small distance from θ₀, pruned alongside the model. */
   useInit: boolean;
+  /** Opt-in gradient-flow analysis (flow-analysis.ts); absent = off. */
+  analysis?: AnalysisConfig;
 }
+
+export interface AnalysisConfig {
+  /** Gradient-flow quantities every this many training batches (0 = only at pruning steps). */
+  everyBatches: number;
+  /** The training split's first `samples` images, unshuffled and unaugmented, are what the analysis reads. */
+  samples: number;
+}
+
+export const DEFAULT_ANALYSIS_SAMPLES = 128;
 
 export const PAPER_SCHEDULE: LrPhase[] = [
   { lr: 0.1, epochs: 80 },
@@ -98,6 +109,7 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     alpha: pick(input.alpha, 0.8),
     useL2: input.useL2 ?? false,
     useInit: input.useInit ?? false,
+    analysis: input.analysis ? { everyBatches: input.analysis.everyBatches, samples: pick(input.analysis.samples, DEFAULT_ANALYSIS_SAMPLES) } : undefined,
   };
   // Derived settings of the paper's main.py (PRUNING-SPEC §1): the measure's registry entry says which.
   const measure = knownMeasure(cfg.measure);
@@ -126,6 +138,12 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
   const perWeight = TRACKABLE_MEASURES.filter((m) => knownMeasure(m)?.forcesRunSettings?.useL2);
   if (cfg.trackImportance && cfg.useL2 && !perWeight.includes(cfg.measure))
     throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (${perWeight.join(', ')}), not ${cfg.measure} (quirk Q9)`);
+  if (cfg.analysis) {
+    const { everyBatches, samples } = cfg.analysis;
+    if (!Number.isInteger(everyBatches) || everyBatches < 0) throw new RunConfigError('analysis.every_batches', `must be a whole number ≥ 0, got ${everyBatches}`);
+    if (!Number.isInteger(samples) || samples < cfg.numClasses)
+      throw new RunConfigError('analysis.samples', `must be a whole number ≥ the ${cfg.numClasses} classes (the Hessian-gradient product takes int(samples / classes) per class), got ${samples}`);
+  }
   if (cfg.useInit && !cfg.measure) throw new RunConfigError('use_init', 'needs a measure to bias');
   if (cfg.measure) {
     if (cfg.thresholds.length === 0) {

@@ -20,9 +20,9 @@ export interface BatchHook {
   (info: { batch: number; loss: number; samples: number }): void;
 }
 
-/** Sees each step's gradients (by parameter name) after the optimizer step, before they are freed. */
+/** Sees each step's gradients (by parameter name) after the optimizer step, before they are freed; awaited. */
 export interface StepHook {
-  (info: { batch: number; grads: ReadonlyMap<string, tf.Tensor> }): void;
+  (info: { batch: number; grads: ReadonlyMap<string, tf.Tensor> }): void | Promise<void>;
 }
 
 /** One training epoch: train-mode BatchNorm (running stats updated as PyTorch does), SGD steps. */
@@ -68,7 +68,7 @@ export async function trainEpoch(
     varList.forEach((v, i) => byName.set(names[i], grads[v.name]));
     opt.step(trainable, byName);
     updateRunningStats(model, bnStats);
-    afterStep?.({ batch: index, grads: byName });
+    await afterStep?.({ batch: index, grads: byName });
     const loss = (await value.data())[0];
     const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(preds!, y), 'int32')));
     correct += (await hits.data())[0];

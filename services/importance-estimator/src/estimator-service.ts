@@ -51,14 +51,15 @@ export function measureInfo({ info }: ImportanceMeasure): MeasureInfo {
 }
 
 /** Lib errors that carry a field become INVALID_ARGUMENT statuses naming it. */
-function asRequestError(e: unknown, fallbackField: string): unknown {
+export function asRequestError(e: unknown, fallbackField: string): unknown {
   if (e instanceof MeasureError) return invalidArgument(e.field ?? fallbackField, e.message);
   const k = e as { kind?: string; message?: string };
   if (k?.kind === 'invalid-argument') return invalidArgument(fallbackField, k.message ?? String(e));
   return e;
 }
 
-function dataFor(req: EstimateRequest, model: Model, params: Record<string, number>, deps: EstimatorDeps, measure: string): ImportanceData {
+export function dataFor(
+  req: Pick<EstimateRequest, 'batches' | 'dataset' | 'seed' | 'epoch'>, model: Model, params: Record<string, number>, deps: EstimatorDeps, measure: string): ImportanceData {
   if (req.batches.length > 0) {
     checkBatches(req.batches, model.net.numClasses, 'batches');
     return batchListData(req.batches);

@@ -2,11 +2,12 @@
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
 import { Command } from 'commander';
 import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
-import { DataLoaderServiceClient, ImportanceEstimatorServiceService } from '@flowprune/proto';
+import { DataLoaderServiceClient, GradientFlowServiceService, ImportanceEstimatorServiceService } from '@flowprune/proto';
 import { openRunStore, runStoreOption } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
-import { DEFAULT_ESTIMATE_LIMITS, makeEstimatorService } from './estimator-service.js';
+import { DEFAULT_ESTIMATE_LIMITS, makeEstimatorService, type EstimatorDeps } from './estimator-service.js';
+import { makeGradientFlowService } from './gradient-flow-service.js';
 
 const program = new Command('flowprune-importance-estimator')
   .description('Computes filter-importance measures over gRPC (flowprune.v1.ImportanceEstimatorService)')
@@ -26,6 +27,12 @@ const tls = serviceTls('flowprune-importance-estimator', opts);
 
 const backend = await initBackend();
 setComputeBackend(backend.name);
+const deps: EstimatorDeps = {
+  store: openRunStore(opts.store),
+  backend: backend.name,
+  dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader, tls),
+  admission: { concurrency: opts.maxConcurrent, queueLength: opts.maxQueued },
+};
 await runServiceProcess({
   name: 'importance-estimator',
   address: opts.address,
@@ -35,12 +42,9 @@ await runServiceProcess({
     {
       name: 'flowprune.v1.ImportanceEstimatorService',
       definition: ImportanceEstimatorServiceService,
-      implementation: makeEstimatorService({
-        store: openRunStore(opts.store),
-        backend: backend.name,
-        dataLoader: makeClient(DataLoaderServiceClient, opts.dataLoader, tls),
-        admission: { concurrency: opts.maxConcurrent, queueLength: opts.maxQueued },
-      }),
+      implementation: makeEstimatorService(deps),
     },
+    // The paper's gradient-flow quantities, from the same ḡ and Hḡ code paths as loss_based and grasp.
+    { name: 'flowprune.v1.GradientFlowService', definition: GradientFlowServiceService, implementation: makeGradientFlowService(deps) },
   ],
 });

@@ -13,6 +13,7 @@ import { fencedStore, isEnded, StoreError, type EpochStat, type RoundRecord, typ
 import { annotateActiveSpan, ATTR_RUN_ID, contextCarrier, contextFromCarrier, runInContext, withRunId, type Context } from '@flowprune/telemetry';
 import { makeTracker, planEpochs, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
+import { makeRunAnalysis } from './run-analysis.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
 import { loadSnapshot } from './run-snapshots.js';
 import { epochStatOf, roundRecordOf, runConfigFromRecord, runConfigFromSpec, runRecordInput } from './run-spec.js';
@@ -342,6 +343,7 @@ export class RunManager {
       });
       // Tracked importance lives in the trainer: it needs every tracked step's gradients.
       if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
+      ports.analysis = makeRunAnalysis(this.deps.dataLoader, cfg, emit, () => run.cancelled);
       const summary = await runPruneTrain(cfg, ports);
       await this.end(run, { status: 'completed', body: { kind: 'finished', summary }, summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
     } catch (e) {

@@ -38,6 +38,7 @@ export function runConfigFromSpec(spec: RunSpec, datasetClasses: number): RunCon
       alpha: spec.alpha,
       useL2: spec.useL2,
       useInit: spec.useInit,
+      analysis: spec.analysis,
     });
   } catch (e) {
     if (e instanceof RunConfigError) throw invalidArgument(`spec.${e.field}`, e.message.slice(e.field.length + 2));

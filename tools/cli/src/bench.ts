@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildNetwork, Model, type ArchName } from '@flowprune/models';
 import { initBackend, tf } from '@flowprune/tensor';
 import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';
+import { analysisOverhead, type AnalysisBenchOptions } from './bench-analysis.js';
 import { backendsThroughput } from './bench-backends.js';
 import { dataThroughput, type DataBenchOptions, type TrainingRate } from './bench-data.js';
 import { importanceTimes } from './bench-importance.js';
@@ -35,6 +36,8 @@ export interface BenchOptions {
   load?: LoadBenchOptions;
   /** The queue suite: queued runs drained by 1 and 4 trainer processes through the file store. */
   queue?: QueueBenchOptions;
+  /** The analysis suite: a run with the gradient-flow analysis against the same run without. */
+  analysis?: Partial<AnalysisBenchOptions>;
 }
 
 /** Training images/s of one architecture on the active backend, after one warm-up step. */
@@ -99,6 +102,7 @@ export async function runBench(o: BenchOptions): Promise<void> {
   // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);
+  if (o.suites.includes('analysis')) await analysisOverhead(o.analysis);
   if (o.suites.includes('load')) await loadFigures(o.load ?? { estimateCalls: 64, estimateConcurrency: 16, streams: 8, images: 5000 });
   if (o.suites.includes('queue')) await queueFigures(o.queue ?? { runs: 200, trainers: [1, 4] });
 }

@@ -102,13 +102,13 @@ export function measureParams(info: MeasureInfo, o: ImportanceOptions): Record<s
   return given;
 }
 
-function toImageBatch(b: SampleBatch, index: number): ImageBatch {
+export function toImageBatch(b: SampleBatch, index: number): ImageBatch {
   return { index, count: b.count, height: b.height, width: b.width, channels: b.channels, pixels: Buffer.from(b.pixels), labels: Array.from(b.labels), sampleIndices: [] };
 }
 
 type Scores = Record<string, number[][]>;
 
-function backendChoice(): string {
+export function backendChoice(): string {
   const info = getBackendInfo();
   if (!info) throw new Error('initBackend has not run');
   return info.name === 'tensorflow' && info.gpu ? 'tensorflow-gpu' : info.name;

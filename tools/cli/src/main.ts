@@ -8,18 +8,19 @@ import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
+import { registerFlow } from './commands/flow.js';
 import { registerImportance } from './commands/importance.js';
 import { registerExport, registerLatency } from './commands/onnx.js';
 import { registerPrune } from './commands/prune.js';
 import { registerRun } from './commands/run.js';
-import { registerReport, registerRuns } from './commands/runs.js';
+import { registerAnalyze, registerReport, registerRuns } from './commands/runs.js';
 import { registerTrace } from './commands/trace.js';
 
 const program = addTlsOptions(new Command('flowprune').description('Gradient-flow pruning research on gRPC services (Lubana & Dick, ICLR 2021)'));
 // --tls-* go to FLOWPRUNE_TLS_*: the CLI's clients read them (makeClient), and so do the services of a
 // local stack, which inherit the environment — one setting for the whole stack.
 program.hook('preAction', () => void Object.assign(process.env, tlsEnv(tlsSettingsFromFlags(program.opts<TlsFlags>()))));
-for (const register of [registerDemo, registerBench, registerPrune, registerRun, registerRuns, registerReport, registerEval, registerData, registerTrace, registerImportance, registerExport, registerLatency, registerImport]) register(program);
+for (const register of [registerDemo, registerBench, registerPrune, registerRun, registerRuns, registerReport, registerEval, registerData, registerTrace, registerImportance, registerExport, registerLatency, registerImport, registerFlow, registerAnalyze]) register(program);
 try {
   await program.parseAsync();
 } catch (e) {

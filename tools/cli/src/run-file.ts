@@ -2,7 +2,7 @@
 // error that names it, never silently ignored.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { RunSpec } from '@flowprune/proto';
+import { AnalysisSpec, RunSpec } from '@flowprune/proto';
 
 export class RunFileError extends Error {}
 
@@ -15,6 +15,22 @@ export interface RunFileExtras {
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const SPEC_FIELDS = new Set(Object.keys(RunSpec.fromJSON({})));
+
+const ANALYSIS_FIELDS = new Set(Object.keys(AnalysisSpec.fromJSON({})));
+
+/** `analysis: {every_batches: k, samples: n}`, strictly like the rest of the file. */
+function analysisFrom(value: unknown, source: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RunFileError(`${source}: analysis must be a mapping, e.g. {every_batches: 50}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!ANALYSIS_FIELDS.has(camel(key)))
+      throw new RunFileError(`${source}: unknown field "analysis.${key}"; analysis takes ${[...ANALYSIS_FIELDS].map(snake).sort().join(', ')}`);
+    if (typeof v !== 'number') throw new RunFileError(`${source}: analysis.${key} must be a number, got ${JSON.stringify(v)}`);
+    out[camel(key)] = v;
+  }
+  return out;
+}
 
 /** Builds a RunSpec from a plain object (snake_case or camelCase keys). */
 export function specFromObject(obj: Record<string, unknown>, source: string): { spec: RunSpec; extras: RunFileExtras } {
@@ -31,6 +47,7 @@ export function specFromObject(obj: Record<string, unknown>, source: string): { 
       throw new RunFileError(`${source}: unknown field "${key}"; run files take ${[...SPEC_FIELDS].map(snake).sort().join(', ')} and datasets`);
     // Conveniences: `dataset: cifar10`, `schedule: [[0.1, 80], ...]`.
     if (field === 'dataset' && typeof value === 'string') clean.dataset = { name: value };
+    else if (field === 'analysis') clean.analysis = analysisFrom(value, source);
     else if (field === 'schedule' && Array.isArray(value)) clean.schedule = value.map((p) => (Array.isArray(p) ? { lr: p[0], epochs: p[1] } : p));
     else clean[field] = value;
   }

@@ -20,12 +20,16 @@ interface BenchFlags {
   loadConcurrency: number;
   loadStreams: number;
   queueRuns: number;
+  analysisArch: string;
+  analysisBatches: number;
+  analysisEvery: number;
+  analysisReps: number;
 }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load, queue)')
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load, queue, analysis)')
     .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,latency,data,tracing,load')
     .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
     .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
@@ -43,6 +47,10 @@ export function registerBench(program: Command): void {
     .option('--load-concurrency <n>', 'Estimate calls in flight at once in the load suite', Number, 16)
     .option('--load-streams <n>', 'concurrent StreamBatches epochs of the load suite (of --data-images images)', Number, 8)
     .option('--queue-runs <n>', 'queued runs the queue suite drains with 1 and with 4 trainers', Number, 200)
+    .option('--analysis-arch <arch>', 'architecture of the analysis suite', 'mobilenet_v1')
+    .option('--analysis-batches <n>', 'training batches per run of the analysis suite', Number, 100)
+    .option('--analysis-every <k>', 'analysis every k batches in the analysis suite', Number, 50)
+    .option('--analysis-reps <n>', 'runs of each mode (without, with analysis) in the analysis suite', Number, 1)
     .action(async (o: BenchFlags) => {
       await runBench({
         suites: o.suites.split(','),
@@ -54,6 +62,7 @@ export function registerBench(program: Command): void {
         steps: o.steps,
         data: { batchSize: o.dataBatchSize, images: o.dataImages, epochs: o.dataEpochs },
         tracing: { reps: o.tracingReps },
+        analysis: { arch: o.analysisArch, batches: o.analysisBatches, everyBatches: o.analysisEvery, reps: o.analysisReps },
         load: { estimateCalls: o.loadCalls, estimateConcurrency: o.loadConcurrency, streams: o.loadStreams, images: o.dataImages },
         queue: { runs: o.queueRuns, trainers: [1, 4] },
       });

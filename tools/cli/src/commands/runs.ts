@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { renderReport } from '@flowprune/report';
+import { runAnalyze } from '../analyze.js';
 import { compareRuns, listRunsTable, loadRuns, showRun, toFilter, waitForRuns, type RunsFilterOptions } from '../runs.js';
 import { closeStore, storeFrom, storeOption } from '../store-option.js';
 
@@ -79,6 +80,28 @@ export function registerReport(program: Command): void {
       try {
         writeFileSync(o.out, renderReport(await loadRuns(store, ids), o.title));
         console.log(`wrote ${o.out} (${ids.length} run(s))`);
+      } finally {
+        await closeStore(store);
+      }
+    });
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze <runs...>')
+    .description("the paper's gradient-flow claims as numeric checks over runs recorded with `analysis: {every_batches: k}`, and an HTML report with the figures")
+    .addOption(storeOpt())
+    .option('--out <file>', 'HTML report (norm evolution, correlation heat maps, loss by measure, surviving channels, predicted vs measured)', 'analysis.html')
+    .option('--json <file>', 'also write the checks as JSON')
+    .option('--title <text>', 'report title', 'flowprune gradient-flow analysis')
+    .action(async (ids: string[], o: { store: string; out: string; json?: string; title: string }) => {
+      const store = storeFrom(o.store);
+      try {
+        const r = await runAnalyze(store, ids, o);
+        console.log(r.table);
+        if (r.html) writeFileSync(o.out, r.html);
+        if (o.json) writeFileSync(o.json, `${JSON.stringify(r.checks, null, 1)}\n`);
+        console.log(`wrote ${o.out}${o.json ? ` and ${o.json}` : ''} (${ids.length} run(s))`);
       } finally {
         await closeStore(store);
       }

@@ -92,11 +92,29 @@ export interface RunSpec {
   useL2: boolean;
   /** Bias the measure towards small distance from the initial weights (pruned alongside). */
   useInit: boolean;
+  /** Opt-in gradient-flow analysis stored with the run (`flowprune analyze`); absent = off. */
+  analysis?: AnalysisSpec | undefined;
 }
 
 export interface RunSpec_MeasureParamsEntry {
   key: string;
   value: number;
+}
+
+/**
+ * What the trainer measures for `flowprune analyze`: the gradient-flow quantities (theta^2, gbar^2,
+ * theta.gbar, theta.H gbar) every `every_batches` training batches, and at every pruning step every
+ * built-in measure on the same model with their rank correlations, the overlap of the channels each
+ * would remove, and the predicted vs measured change of loss and gradient norm.
+ */
+export interface AnalysisSpec {
+  /** Gradient-flow quantities every this many training batches (0 = only at pruning steps). */
+  everyBatches: number;
+  /**
+   * Training images the analysis reads: the split's first ones, unshuffled and unaugmented
+   * (default 128; the Hessian-gradient product takes int(samples / classes) per class).
+   */
+  samples: number;
 }
 
 export interface StartRunRequest {
@@ -343,6 +361,7 @@ function createBaseRunSpec(): RunSpec {
     alpha: 0,
     useL2: false,
     useInit: false,
+    analysis: undefined,
   };
 }
 
@@ -441,6 +460,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.useInit !== false) {
       writer.uint32(240).bool(message.useInit);
+    }
+    if (message.analysis !== undefined) {
+      AnalysisSpec.encode(message.analysis, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -711,6 +733,14 @@ export const RunSpec: MessageFns<RunSpec> = {
             message.useInit = reader.bool();
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.analysis = AnalysisSpec.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -853,6 +883,7 @@ export const RunSpec: MessageFns<RunSpec> = {
         : isSet(object.use_init)
         ? globalThis.Boolean(object.use_init)
         : false,
+      analysis: isSet(object.analysis) ? AnalysisSpec.fromJSON(object.analysis) : undefined,
     };
   },
 
@@ -954,6 +985,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     if (message.useInit !== false) {
       obj.useInit = message.useInit;
     }
+    if (message.analysis !== undefined) {
+      obj.analysis = AnalysisSpec.toJSON(message.analysis);
+    }
     return obj;
   },
 };
@@ -1028,6 +1062,85 @@ export const RunSpec_MeasureParamsEntry: MessageFns<RunSpec_MeasureParamsEntry> 
     }
     if (message.value !== 0) {
       obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseAnalysisSpec(): AnalysisSpec {
+  return { everyBatches: 0, samples: 0 };
+}
+
+export const AnalysisSpec: MessageFns<AnalysisSpec> = {
+  encode(message: AnalysisSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.everyBatches !== 0) {
+      writer.uint32(8).uint32(message.everyBatches);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(16).uint32(message.samples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnalysisSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnalysisSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.everyBatches = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.samples = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnalysisSpec {
+    return {
+      everyBatches: isSet(object.everyBatches)
+        ? globalThis.Number(object.everyBatches)
+        : isSet(object.every_batches)
+        ? globalThis.Number(object.every_batches)
+        : 0,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+    };
+  },
+
+  toJSON(message: AnalysisSpec): unknown {
+    const obj: any = {};
+    if (message.everyBatches !== 0) {
+      obj.everyBatches = Math.round(message.everyBatches);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
     }
     return obj;
   },
