@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { ListeningMessage } from './process.js';
+import { drainGraceMsIn } from './rpc-defaults.js';
 
 export interface LaunchedService {
   name: string;
@@ -59,7 +60,9 @@ export function launchService(opts: LaunchOptions): Promise<LaunchedService> {
         address: m.address,
         pid: m.pid,
         child,
-        stop: async (graceMs = 15_000) => {
+        // The child drains for up to its own grace (from the environment it was given): SIGKILL
+        // only after that, or a slow but clean drain would read as a crash.
+        stop: async (graceMs = drainGraceMsIn({ ...process.env, ...opts.env }) + 5_000) => {
           if (child.exitCode !== null) return child.exitCode;
           child.kill('SIGTERM');
           const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -15,6 +15,8 @@ export interface RpcDefaults {
   retry: RetryPolicy;
 }
 
+const DRAIN_GRACE_S = 25;
+
 export const DEPENDENCY_TIMEOUT_ENV = 'FLOWPRUNE_DEPENDENCY_TIMEOUT_S';
 
 /** A positive number of seconds, in ms; `what` (a variable or flag) names it in the error. */
@@ -24,8 +26,8 @@ export function positiveSecondsMs(what: string, raw: string): number {
   return v * 1000;
 }
 
-const seconds = (name: string, fallback: number): number => {
-  const raw = process.env[name];
+const seconds = (name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = env[name];
   return raw === undefined || raw === '' ? fallback * 1000 : positiveSecondsMs(name, raw);
 };
 
@@ -34,7 +36,7 @@ function fromEnv(): RpcDefaults {
     quickDeadlineMs: seconds('FLOWPRUNE_RPC_DEADLINE_S', 60),
     computeDeadlineMs: seconds('FLOWPRUNE_COMPUTE_DEADLINE_S', 30 * 60),
     streamIdleMs: seconds('FLOWPRUNE_STREAM_IDLE_S', 120),
-    drainGraceMs: seconds('FLOWPRUNE_DRAIN_GRACE_S', 25),
+    drainGraceMs: drainGraceMsIn(),
     retry: {
       dependencyTimeoutMs: seconds(DEPENDENCY_TIMEOUT_ENV, 180),
       initialBackoffMs: 200,
@@ -44,6 +46,9 @@ function fromEnv(): RpcDefaults {
     },
   };
 }
+
+/** The drain grace of a process started with `env` (the caller's own environment otherwise). */
+export const drainGraceMsIn = (env: NodeJS.ProcessEnv = process.env): number => seconds('FLOWPRUNE_DRAIN_GRACE_S', DRAIN_GRACE_S, env);
 
 let current: RpcDefaults | undefined;
 

@@ -8,11 +8,8 @@ import { batchListData, BUILTIN_MEASURES, getMeasure, resolveParams, type Sample
 import { graphNetwork, isTrainable, Model, type StateDict } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep, PruneError, type TensorPlan } from '@flowprune/pruning';
 import { initBackend, tf } from '@flowprune/tensor';
-import { graphToOnnx } from './export.js';
-import { onnxToGraph } from './import.js';
-import { onnxRuntimeRun, onnxRuntimeSession } from './latency.js';
-import { encodeOnnx, type ModelProto } from './onnx-file.js';
-import { maxRelDiff, torchReference, TORCHVISION_MODELS } from './torchvision.test-util.js';
+import { encodeOnnx, graphToOnnx, onnxRuntimeRun, onnxRuntimeSession, onnxToGraph, type ModelProto } from '@flowprune/onnx';
+import { maxRelDiff, torchReference, TORCHVISION_MODELS } from '@flowprune/onnx/testing';
 
 await initBackend({ log: () => undefined });
 
