@@ -41,6 +41,10 @@ export default [
             // Services and tools are adapters: libs, contracts and the gRPC helper; never each other.
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
+            // The one exception: the CLI (type:cli, a tool otherwise) calls the bench suites of tools/bench
+            // (type:bench), which import no tool themselves. No other project may import either.
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto', 'type:bench'] },
+            { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
           ],
         },
       ],

@@ -18,7 +18,7 @@ from torch_models import build, loss_fn
 
 
 def synthetic_batch(step: int, bs: int):
-    """The pixels and labels bench.ts generates (pixel j of batch i: (31 j + 7 i) mod 256)."""
+    """The pixels and labels src/synthetic-batches.ts generates (pixel j of batch i: (31 j + 7 i) mod 256)."""
     j = torch.arange(bs * 32 * 32 * 3, dtype=torch.int64)
     pixels = ((j * 31 + step * 7) % 256).to(torch.uint8).view(bs, 32, 32, 3)
     labels = torch.arange(bs, dtype=torch.int64) % 10

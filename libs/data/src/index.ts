@@ -66,6 +66,7 @@ export {
   type SyntheticCifarOptions,
   type SyntheticFormat,
 } from './synthetic.js';
+export { ensureSyntheticCifar10, type SyntheticCifar10CacheOptions } from './synthetic-cache.js';
 export { chwToHwc, hwcToChw } from './layout.js';
 export {
   augmentChwToHwc,

@@ -1,9 +1,9 @@
 // `flowprune demo`: the four services as separate processes, one short prune-while-training run on
 // real images (Fashion-MNIST, when Debian's dataset-fashion-mnist is installed) or else on a
 // synthetic CIFAR-10 stand-in, and a table of what pruning did.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateSyntheticCifar10, hasIdxFiles, IDX_SYSTEM_DIRS, IDX_VARIANTS } from '@flowprune/data';
+import { ensureSyntheticCifar10, hasIdxFiles, IDX_SYSTEM_DIRS, IDX_VARIANTS } from '@flowprune/data';
 import { makeClient, runSpec } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunSpec } from '@flowprune/proto';
 import { WORKSPACE } from './paths.js';
@@ -62,14 +62,6 @@ export const DEMO_PRESETS: Record<Exclude<DemoDataset, 'auto'>, DemoPreset> = {
   synthetic: { arch: 'vgg13', epochs: 3, pruneEpochs: 1, prunePercent: 50, batchSize: 32, lr: 0.05, trainSamples: 0, testSamples: 0, augment: true },
 };
 
-/** Builds (once) the synthetic dataset: real CIFAR-10 binary files with learnable class patterns. */
-export function ensureSyntheticDataset(o: Pick<DemoOptions, 'dataDir' | 'trainPerClass' | 'testPerClass' | 'seed'>): string {
-  const dir = resolve(o.dataDir, `synthetic-cifar10-${o.trainPerClass}x${o.testPerClass}-s${o.seed}`);
-  if (!existsSync(join(dir, 'test_batch.bin')))
-    generateSyntheticCifar10({ dir, trainPerClass: o.trainPerClass, testPerClass: o.testPerClass, seed: o.seed });
-  return dir;
-}
-
 export interface DemoData {
   name: string;
   root: string;
@@ -86,7 +78,7 @@ export function demoData(o: DemoOptions, fashion: string | undefined = IDX_SYSTE
     process.stderr.write(`dataset: ${IDX_VARIANTS['fashion-mnist'].displayName} (${sizes}; 28x28 grey, padded to 32x32x3) from ${fashion}\n`);
     return { name: 'fashion-mnist', root: fashion, preset };
   }
-  const root = ensureSyntheticDataset(o);
+  const root = ensureSyntheticCifar10(o);
   const why = o.dataset === 'synthetic' ? 'as asked' : `${fashion} not found: apt-get install dataset-fashion-mnist for real images`;
   process.stderr.write(`dataset: synthetic CIFAR-10 stand-in (${o.trainPerClass * 10} train / ${o.testPerClass * 10} test images; ${why}) in ${root}\n`);
   return { name: 'synthetic', root, preset: { ...DEMO_PRESETS.synthetic, ...definedOf(o) } };

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { parseTraceLines, type SpanRecord } from '@flowprune/telemetry';
+import { parseTraceLines, type SpanRecord } from '@flowprune/trace-analysis';
 
 const bodies: { path: string; body: string }[] = [];
 const collector = createServer((req, res) => {

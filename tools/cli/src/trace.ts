@@ -1,7 +1,8 @@
 // `flowprune trace RUN`: reads a run's trace file and prints where its time went.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_WAIT, readTraceFile, summariseTrace, traceFilePath, type TraceSummary } from '@flowprune/telemetry';
+import { traceFilePath } from '@flowprune/telemetry';
+import { DATA_WAIT, readTraceFile, summariseTrace, type TraceSummary } from '@flowprune/trace-analysis';
 import { closeStore, storeFrom } from './store-option.js';
 import { WORKSPACE } from './paths.js';
 

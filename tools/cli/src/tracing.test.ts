@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { readTraceFile, traceFilePath, type SpanRecord } from '@flowprune/telemetry';
+import { traceFilePath } from '@flowprune/telemetry';
+import { readTraceFile, type SpanRecord } from '@flowprune/trace-analysis';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');

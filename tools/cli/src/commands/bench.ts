@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseArch } from '@flowprune/models';
-import { runBench } from '../bench.js';
+import { runBench } from '@flowprune/bench';
 
 interface BenchFlags {
   suites: string;

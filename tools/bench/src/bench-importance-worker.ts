@@ -2,7 +2,7 @@
 // estimate of each measure on a freshly initialised model of one architecture, on the backend
 // FLOWPRUNE_BACKEND names (default: the usual choice), as JSON lines on stdout. The data is the
 // synthetic benchmark data that tools/bench/torch_importance.py reads too.
-//   node --import tsx tools/cli/src/bench-importance-worker.ts <arch> <measures> <imp samples> <batch size>
+//   node --import tsx tools/bench/src/bench-importance-worker.ts <arch> <measures> <imp samples> <batch size>
 import { getMeasure, resolveParams, type ImportanceData, type SampleBatch } from '@flowprune/importance';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_DEFAULTS, ensureSyntheticDataset } from './demo.js';
+import { ensureSyntheticCifar10 } from '@flowprune/data';
+import { TRACE_FILE } from '@flowprune/telemetry';
 import { WORKSPACE } from './paths.js';
 
 export interface TracingBenchOptions {
@@ -18,9 +19,11 @@ export interface TracingBenchOptions {
   trainPerClass: number;
   testPerClass: number;
   epochs: number;
+  /** Seed of the synthetic dataset and of the run. */
+  seed: number;
 }
 
-export const TRACING_BENCH_DEFAULTS: TracingBenchOptions = { reps: 1, arch: 'vgg13', trainPerClass: 20, testPerClass: 10, epochs: 2 };
+export const TRACING_BENCH_DEFAULTS: TracingBenchOptions = { reps: 1, arch: 'vgg13', trainPerClass: 20, testPerClass: 10, epochs: 2, seed: 0 };
 export const TRACING_GOAL = 0.05;
 
 interface Timing {
@@ -32,7 +35,7 @@ interface Timing {
   runSeconds: number;
 }
 
-async function demoOnce(o: TracingBenchOptions, tracing: boolean): Promise<Timing> {
+async function demoOnce(o: TracingBenchOptions, tracing: boolean, dataDir: string): Promise<Timing> {
   const runsDir = mkdtempSync(join(tmpdir(), `flowprune-bench-tracing-${tracing ? 'on' : 'off'}-`));
   try {
     // OpenMP threads (native backend) that spin while idle would make CPU time a measure of scheduling noise.
@@ -46,6 +49,8 @@ async function demoOnce(o: TracingBenchOptions, tracing: boolean): Promise<Timin
       '--train-per-class', String(o.trainPerClass),
       '--test-per-class', String(o.testPerClass),
       '--epochs', String(o.epochs),
+      '--seed', String(o.seed),
+      '--data-dir', dataDir,
       '--runs-dir', runsDir,
     ];
     const t0 = performance.now();
@@ -61,7 +66,7 @@ async function demoOnce(o: TracingBenchOptions, tracing: boolean): Promise<Timin
     const cpuSeconds = m ? 60 * Number(m[1]) + Number(m[2]) + 60 * Number(m[3]) + Number(m[4]) : NaN;
     const runId = readdirSync(runsDir).find((d) => /^\d{8}-/.test(d))!;
     const record = JSON.parse(readFileSync(join(runsDir, runId, 'run.json'), 'utf8')) as { summary: { wallSeconds: number } };
-    const traced = readdirSync(join(runsDir, runId)).includes('trace.jsonl');
+    const traced = readdirSync(join(runsDir, runId)).includes(TRACE_FILE);
     if (traced !== tracing) throw new Error(`tracing ${tracing ? 'on' : 'off'} but the run has ${traced ? 'a' : 'no'} trace file`);
     return { processSeconds, cpuSeconds, runSeconds: record.summary.wallSeconds };
   } finally {
@@ -78,13 +83,18 @@ export async function tracingOverhead(opts: Partial<TracingBenchOptions> = {}): 
     `\n== tracing overhead: demo ${o.arch}, ${o.trainPerClass * 10} train / ${o.testPerClass * 10} test images, ${o.epochs} epochs, ` +
       `OTEL_SDK_DISABLED=true vs spans to the run file, ${o.reps} run(s) each, interleaved ==`,
   );
-  // Built once, untimed, so neither mode pays for it.
-  ensureSyntheticDataset({ dataDir: DEMO_DEFAULTS.dataDir, trainPerClass: o.trainPerClass, testPerClass: o.testPerClass, seed: DEMO_DEFAULTS.seed });
+  // Built once, untimed, so neither mode pays for it; the demo finds it in --data-dir.
+  const dataDir = mkdtempSync(join(tmpdir(), 'flowprune-bench-tracing-data-'));
   const off: Timing[] = [];
   const on: Timing[] = [];
-  for (let r = 0; r < o.reps; r++) {
-    off.push(await demoOnce(o, false));
-    on.push(await demoOnce(o, true));
+  try {
+    ensureSyntheticCifar10({ dataDir, trainPerClass: o.trainPerClass, testPerClass: o.testPerClass, seed: o.seed });
+    for (let r = 0; r < o.reps; r++) {
+      off.push(await demoOnce(o, false, dataDir));
+      on.push(await demoOnce(o, true, dataDir));
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
   const [pOff, pOn] = [mean(off.map((t) => t.processSeconds)), mean(on.map((t) => t.processSeconds))];
   const [rOff, rOn] = [mean(off.map((t) => t.runSeconds)), mean(on.map((t) => t.runSeconds))];

@@ -1,6 +1,6 @@
 // The parent/child structure of a run's spans, and which spans run beside their parent instead of
 // blocking it (server-streaming RPCs: the data-loader's batch stream feeds training concurrently).
-import { ATTR_RPC_SERVICE, ATTR_RPC_STREAMING, SPAN_RUN } from './attributes.js';
+import { ATTR_RPC_SERVICE, ATTR_RPC_STREAMING, SPAN_RUN } from '@flowprune/telemetry';
 import type { SpanRecord } from './trace-file.js';
 
 export class TraceTree {

@@ -36,7 +36,7 @@ function benchThreads(): number {
 function runWorker(backend: string, arch: ArchName, o: ImportanceTimesOptions): ImportanceRecord[] | { error: string } {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(WORKSPACE, 'tools/cli/src/bench-importance-worker.ts'), arch, o.measures.join(','), String(o.impSamples), String(o.batchSize)],
+    ['--import', 'tsx', join(WORKSPACE, 'tools/bench/src/bench-importance-worker.ts'), arch, o.measures.join(','), String(o.impSamples), String(o.batchSize)],
     { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, FLOWPRUNE_BACKEND: backend, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') } },
   );
   const records = r.stdout

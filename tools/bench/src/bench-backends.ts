@@ -54,7 +54,7 @@ export function benchThreads(): number {
 }
 
 function runWorker(backend: string, arch: ArchName, o: BackendsBenchOptions): WorkerRecord[] | { error: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(WORKSPACE, 'tools/cli/src/bench-worker.ts'), arch, String(o.batchSize), String(o.steps), MODES.join(',')], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(WORKSPACE, 'tools/bench/src/bench-worker.ts'), arch, String(o.batchSize), String(o.steps), MODES.join(',')], {
     encoding: 'utf8',
     maxBuffer: 16 << 20,
     env: { ...process.env, FLOWPRUNE_BACKEND: backend, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') },

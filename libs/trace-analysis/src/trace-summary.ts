@@ -1,7 +1,7 @@
 // Where a run's time went, from its spans: the run loop's stages (with the time training waited for
 // data split out), each service's share, the critical path, and the training/estimator figures the
 // metrics also carry — so a user sees it without running a collector.
-import { ATTR_DATA_WAIT, ATTR_IMAGES, ATTR_MEASURE, ATTR_STAGE, ATTR_STREAM_PRODUCE, SPAN_TRAIN_BATCH, STAGES } from './attributes.js';
+import { ATTR_DATA_WAIT, ATTR_IMAGES, ATTR_MEASURE, ATTR_STAGE, ATTR_STREAM_PRODUCE, SPAN_TRAIN_BATCH, STAGES } from '@flowprune/telemetry';
 import { criticalPath } from './critical-path.js';
 import type { SpanRecord } from './trace-file.js';
 import { TraceTree } from './trace-tree.js';

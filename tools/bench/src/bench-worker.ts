@@ -1,7 +1,7 @@
 // One measurement of the backends suite, in its own process (a process has one tfjs backend, and
 // a wasm heap that only grows): training and eval images/s of one architecture on the backend
 // that FLOWPRUNE_BACKEND names, after one warm-up step per mode, as JSON lines on stdout.
-//   node --import tsx tools/cli/src/bench-worker.ts <arch> <batch size> <steps> <modes>
+//   node --import tsx tools/bench/src/bench-worker.ts <arch> <batch size> <steps> <modes>
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend, tf } from '@flowprune/tensor';
 import { evaluateModel, Sgd, trainEpoch } from '@flowprune/training';

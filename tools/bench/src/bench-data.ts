@@ -18,7 +18,7 @@ import {
 } from '@flowprune/data';
 import { launchService, makeClient, waitForReady } from '@flowprune/grpc';
 import { DataLoaderServiceClient, Split, type StreamBatchesResponse } from '@flowprune/proto';
-import { SERVICE_ENTRIES } from './paths.js';
+import { serviceEntry } from './paths.js';
 
 export interface DataBenchOptions {
   /** Batch size of the stream (the paper trains at 128). */
@@ -101,7 +101,7 @@ export async function dataThroughput(o: DataBenchOptions, fastestTraining: () =>
     generateSyntheticCifar10({ dir: join(dir, 'cifar'), trainPerClass: perClass, testPerClass: 1, seed: 0 });
     const idx = idxDataset(dir, perClass * 10);
     const args = ['--dataset', `bench=${join(dir, 'cifar')}`, '--dataset', `idx=${idx.root}`];
-    const svc = await launchService({ name: 'data-loader', entry: SERVICE_ENTRIES['data-loader'], args, onOutput: () => undefined });
+    const svc = await launchService({ name: 'data-loader', entry: serviceEntry('data-loader'), args, onOutput: () => undefined });
     let stream: number;
     let idxStream: number;
     try {

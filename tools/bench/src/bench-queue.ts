@@ -23,7 +23,7 @@ interface Drained {
   latencies: number[];
 }
 
-const WORKER = join(WORKSPACE, 'tools/cli/src/bench-queue-worker.ts');
+const WORKER = join(WORKSPACE, 'tools/bench/src/bench-queue-worker.ts');
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 async function drain(runs: number, trainers: number): Promise<Drained> {

@@ -1,6 +1,6 @@
 // Reads a run's trace file (OTLP/JSON requests, one per line) into flat span records.
 import { readFileSync } from 'node:fs';
-import { ATTR_SERVICE_NAME } from './attributes.js';
+import { ATTR_SERVICE_NAME } from '@flowprune/telemetry';
 
 export type AttrValue = string | number | boolean | AttrValue[] | null;
 export type SpanKindName = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER' | 'UNSPECIFIED';

@@ -10,7 +10,7 @@ import { call, isServiceError, launchService, makeClient, processMemory, waitFor
 import { buildNetwork, Model } from '@flowprune/models';
 import { DataLoaderServiceClient, ImportanceEstimatorServiceClient, Split, type StreamBatchesResponse } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
-import { SERVICE_ENTRIES } from './paths.js';
+import { serviceEntry } from './paths.js';
 
 export interface LoadBenchOptions {
   /** Estimate calls in all, and how many are in flight at once. */
@@ -82,11 +82,11 @@ export async function loadFigures(o: LoadBenchOptions): Promise<LoadRow[]> {
   const rows: LoadRow[] = [];
   try {
     generateSyntheticCifar10({ dir, trainPerClass: Math.ceil(o.images / 10), testPerClass: 1, seed: 0 });
-    const loader = await launchService({ name: 'data-loader', entry: SERVICE_ENTRIES['data-loader'], args: ['--dataset', `bench=${dir}`], onOutput: () => undefined });
+    const loader = await launchService({ name: 'data-loader', entry: serviceEntry('data-loader'), args: ['--dataset', `bench=${dir}`], onOutput: () => undefined });
     procs.push(loader);
     const est = await launchService({
       name: 'importance-estimator',
-      entry: SERVICE_ENTRIES['importance-estimator'],
+      entry: serviceEntry('importance-estimator'),
       args: ['--store', join(dir, 'runs'), '--data-loader', loader.address],
       onOutput: () => undefined,
     });
