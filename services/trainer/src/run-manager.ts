@@ -6,8 +6,8 @@
 // go through the store, so any replica answers them.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound, rpcDefaults } from '@flowprune/grpc';
-import { checkDataFits, DataFitError, GRAPH_ARCH, Model, networkOf, type Network } from '@flowprune/models';
+import { checkWith, DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound, rpcDefaults } from '@flowprune/grpc';
+import { checkDataFits, DataFitError, GRAPH_ARCH, GRAPH_METADATA_KEY, Model, networkOf, parseSafeTensors, type Network } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import { fencedStore, isEnded, StoreError, type EpochStat, type RoundRecord, type RunEvent, type RunPatch, type RunRecord, type RunStore } from '@flowprune/store';
 import { annotateActiveSpan, ATTR_RUN_ID, contextCarrier, contextFromCarrier, runInContext, withRunId, type Context } from '@flowprune/telemetry';
@@ -119,8 +119,6 @@ export class RunManager {
     const pretrained = spec.pretrained ? await this.loadPretrained(spec) : undefined;
     // An imported model is its own architecture: its graph, input size and class count come with it.
     const imported = pretrained?.net.arch === GRAPH_ARCH ? pretrained.net : undefined;
-    if (imported && spec.arch && spec.arch !== GRAPH_ARCH)
-      throw invalidArgument('spec.arch', `is ${spec.arch} but spec.pretrained is an imported model, whose graph is the architecture; leave arch empty`);
     if (imported && spec.numClasses && spec.numClasses !== imported.numClasses)
       throw invalidArgument('spec.num_classes', `is ${spec.numClasses} but the imported model predicts ${imported.numClasses} classes; leave it 0`);
     // A stored built-in checkpoint without an arch is what its metadata says.
@@ -332,7 +330,10 @@ export class RunManager {
         : undefined;
     if (!bytes) throw notFound('spec.pretrained: checkpoint not found in the run store');
     // Without an arch, the checkpoint's metadata says what it is (an imported model: its graph).
-    const model = Model.fromSafeTensors(bytes, { arch: spec.arch && spec.arch !== GRAPH_ARCH ? spec.arch : undefined }, 'spec.pretrained');
+    const arch = spec.arch && spec.arch !== GRAPH_ARCH ? spec.arch : undefined;
+    if (arch && checkWith('spec.pretrained', () => parseSafeTensors(bytes, 'spec.pretrained')).metadata[GRAPH_METADATA_KEY] !== undefined)
+      throw invalidArgument('spec.arch', `is ${arch} but spec.pretrained is an imported model, whose graph is the architecture; leave arch empty`);
+    const model = Model.fromSafeTensors(bytes, { arch }, 'spec.pretrained');
     model.dispose();
     return { bytes, net: model.net };
   }
