@@ -5,15 +5,13 @@
 // import yields), over in-memory ports as in run-loop.test.ts.
 import { strict as assert } from 'node:assert';
 import { before, test } from 'node:test';
-import { buildNetwork, countFlops, countParameters, GRAPH_ARCH, graphNetwork, Model, parseSafeTensors } from '@flowprune/models';
+import { buildNetwork, countParameters, GRAPH_ARCH, graphNetwork, Model, parseSafeTensors } from '@flowprune/models';
 import { originalWidths, pruneStep } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';
-import type { PixelBatch } from './batch.js';
-import { evaluateModel } from './evaluate.js';
-import type { RunEventBody } from './events.js';
-import { RunCancelled, runPruneTrain, type RunPorts } from './prune-train-run.js';
+import { RunCancelled, runPruneTrain } from './prune-train-run.js';
 import { resolveRunConfig, runNetwork, RunConfigError } from './run-config.js';
-import { decodeBuffers, encodeBuffers, type RunSnapshot } from './snapshot.js';
+import { bnGamma, memoryPorts as memoryPortsOf, restore } from './run-loop.test-util.js';
+import type { RunSnapshot } from './snapshot.js';
 
 before(async () => {
   process.env.FLOWPRUNE_BACKEND = 'wasm';
@@ -37,70 +35,8 @@ const cfg = resolveRunConfig({
   preserveMomentum: true,
 });
 
-function batches(epoch: number, n: number, salt: number): AsyncIterable<PixelBatch> {
-  return (async function* () {
-    for (let i = 0; i < n; i++)
-      yield {
-        count: 4,
-        height: 32,
-        width: 32,
-        channels: 3,
-        pixels: Uint8Array.from({ length: 4 * 3072 }, (_, j) => (j * 31 + i * 7 + epoch * 13 + salt) % 256),
-        labels: Array.from({ length: 4 }, (_, j) => (j + i + epoch) % 10),
-      };
-  })();
-}
-
-interface StoredSnapshot {
-  progress: string;
-  model: Uint8Array;
-  buffers: Uint8Array;
-}
-
-/** |γ| of each filter layer's BatchNorm, read from a stored checkpoint. */
-function bnGamma(model: Model): number[][] {
-  const state = model.stateDict();
-  return model.net.filterLayers.map((l) => Array.from(state.get(`${l.bn}.weight`)!.data as Float32Array, Math.abs));
-}
-
-function memoryPorts(opts: { resume?: RunSnapshot; stopAfterSnapshots?: number }) {
-  const checkpoints = new Map<string, Uint8Array>();
-  const snapshots: StoredSnapshot[] = [];
-  const events: RunEventBody[] = [];
-  const load = (name: string) => Model.fromSafeTensors(checkpoints.get(name)!, {}, name);
-  const ports: RunPorts = {
-    backend: 'wasm',
-    trainBatchCount: 2,
-    trainBatches: (epoch) => batches(epoch, 2, 0),
-    testBatches: () => batches(0, 1, 101),
-    importedNetwork: imported,
-    initialModel: opts.resume ? undefined : Model.init(imported, 5),
-    resume: opts.resume,
-    saveCheckpoint: async (model, name) => {
-      checkpoints.set(name, model.toSafeTensors());
-      return name;
-    },
-    evaluateCheckpoint: async (name) => {
-      const model = load(name);
-      const r = await evaluateModel(model, batches(0, 1, 101), cfg.temperature);
-      const out = { accuracy: r.accuracy, flops: countFlops(model.net), parameters: countParameters(model.net), compressionRatio: 1 };
-      model.dispose();
-      return out;
-    },
-    estimate: async (name) => {
-      const model = load(name);
-      const scores = bnGamma(model);
-      model.dispose();
-      return { scores, estimator: 'bn_gamma in memory' };
-    },
-    saveSnapshot: async (s) => {
-      snapshots.push({ progress: JSON.stringify(s.progress), model: s.model.toSafeTensors(), buffers: encodeBuffers(s.buffers) });
-    },
-    emit: (e) => events.push(e),
-    isCancelled: () => opts.stopAfterSnapshots !== undefined && snapshots.length >= opts.stopAfterSnapshots,
-  };
-  return { ports, checkpoints, snapshots, events, load };
-}
+const memoryPorts = (opts: { resume?: RunSnapshot; stopAfterSnapshots?: number }) =>
+  memoryPortsOf(cfg, { ...opts, importedNetwork: imported, initialModel: opts.resume ? undefined : Model.init(imported, 5) });
 
 let reference: ReturnType<typeof memoryPorts>;
 
@@ -131,10 +67,7 @@ test('an imported model trains and is pruned by the generic policy; its checkpoi
 test('an imported model stopped after its first snapshot resumes to the same final weights', async () => {
   const first = memoryPorts({ stopAfterSnapshots: 1 });
   await assert.rejects(runPruneTrain(cfg, first.ports), RunCancelled);
-  const s = first.snapshots[0];
-  const second = memoryPorts({
-    resume: { progress: JSON.parse(s.progress) as RunSnapshot['progress'], model: Model.fromSafeTensors(s.model, {}, 'snapshot'), buffers: decodeBuffers(s.buffers) },
-  });
+  const second = memoryPorts({ resume: restore(first.snapshots[0]) });
   const summary = await runPruneTrain(cfg, second.ports);
   assert.deepEqual(second.checkpoints.get('final'), reference.checkpoints.get('final'), 'final weights bit-identical');
   assert.equal(summary.parametersBefore, countParameters(imported), 'the unpruned size comes from the imported network, not the pruned snapshot');
