@@ -95,6 +95,10 @@ test(
     const summary = run.summary as { parametersBefore: number; parametersAfter: number; latency?: unknown };
     assert.ok(summary.parametersAfter < summary.parametersBefore, `${summary.parametersAfter} < ${summary.parametersBefore}`);
     assert.ok(summary.latency, 'latency measured before and after');
+    const html = join(dir, 'report.html');
+    const report = cli(['report', run.id, '--store', store, '--out', html]);
+    assert.equal(report.status, 0, report.stderr);
+    assert.match(readFileSync(html, 'utf8'), new RegExp(run.id));
 
     // torchvision's ResNet-18 as exported for 1×28×28 images does not fit the served 3×32×32: refused, one line.
     const bad = join(dir, 'resnet18-fashion.yaml');
