@@ -10,6 +10,7 @@ import { originalWidths, pruneStep } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';
 import { RunCancelled, runPruneTrain } from './prune-train-run.js';
 import { resolveRunConfig, runNetwork, RunConfigError } from './run-config.js';
+import { makeTracker } from './tracker.js';
 import { bnGamma, memoryPorts as memoryPortsOf, restore } from './run-loop.test-util.js';
 import type { RunSnapshot } from './snapshot.js';
 
@@ -71,6 +72,16 @@ test('an imported model stopped after its first snapshot resumes to the same fin
   const summary = await runPruneTrain(cfg, second.ports);
   assert.deepEqual(second.checkpoints.get('final'), reference.checkpoints.get('final'), 'final weights bit-identical');
   assert.equal(summary.parametersBefore, countParameters(imported), 'the unpruned size comes from the imported network, not the pruned snapshot');
+});
+
+test('importance tracked in the trainer works on an imported model’s filter layers', async () => {
+  const tracked = resolveRunConfig({ ...cfg, measure: 'biased_loss_tracked', trackImportance: true });
+  const { ports, events } = memoryPortsOf(tracked, { importedNetwork: imported, initialModel: Model.init(imported, 5) });
+  ports.tracker = makeTracker(tracked, runNetwork(tracked, imported).filterLayers);
+  const summary = await runPruneTrain(tracked, ports);
+  const round = events.find((e) => e.kind === 'round');
+  assert.equal(round?.kind === 'round' && round.estimator, 'tracked in trainer');
+  assert.ok(summary.parametersAfter < summary.parametersBefore);
 });
 
 test('a graph run needs its imported network, with the run’s class count', () => {
