@@ -125,7 +125,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
 
   // The unpruned reference for sizes and the 95 % cap, whatever state we resume from.
   const baseNet = runNetwork(cfg, ports.importedNetwork);
-  // Imported models are pruned by the generic policy with its defaults (docs/pruning-semantics.md).
+  // Imported models are pruned by the generic policy with its defaults (policyFor, libs/pruning/src/generic.ts).
   const policy = policyFor(baseNet);
   const widths0 = originalWidths(baseNet);
   const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };

@@ -1,5 +1,5 @@
 // The run loop on an imported model (arch "graph"): the network comes from the model, not from an
-// architecture name; it is pruned by the generic policy (docs/pruning-semantics.md), its
+// architecture name; it is pruned by the generic policy (libs/pruning/src/generic.ts), its
 // checkpoints carry the graph, and a run stopped after its first snapshot resumes to the same
 // weights. The imported model here is MobileNet-V1's graph as a graph-only network (what an ONNX
 // import yields), over in-memory ports as in run-loop.test.ts.
