@@ -2,7 +2,7 @@
 import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
 import { genericStep, type GenericOptions } from './generic.js';
-import { paperDecision, surgeryPlan, type SurgeryPlan } from './plan.js';
+import { paperDecision, surgeryPlan, type PruningDecision, type SurgeryPlan } from './plan.js';
 import { buildRankingTable, paperRules, PruneError, selectForPruning, type Selection } from './ranking.js';
 
 /**
@@ -12,6 +12,15 @@ import { buildRankingTable, paperRules, PruneError, selectForPruning, type Selec
  */
 export type PolicyName = 'paper' | 'generic';
 export const POLICY_NAMES: readonly PolicyName[] = ['paper', 'generic'];
+
+/**
+ * The policy a training run prunes with: the paper's rules for its built-in architectures (what the
+ * paper's results rest on), the generic one for an imported model's graph, whose structure the
+ * paper's rules were not written for.
+ */
+export function policyFor(net: Network): PolicyName {
+  return net.arch === GRAPH_ARCH ? 'generic' : 'paper';
+}
 
 export interface PruneStepOptions {
   /** This round's ratio r_k (from the schedule). */
@@ -62,6 +71,16 @@ export function effectiveRatio(net: Network, opts: PruneStepOptions): number {
   return 1 - (opts.pCumulative / 100) * (base / phys);
 }
 
+/** What a step removes by the options' policy, decided but not yet operated (the analysis compares measures by it). */
+export function selectStep(net: Network, importance: number[][], opts: PruneStepOptions): { selection: Selection; decision: PruningDecision } {
+  const rho = effectiveRatio(net, opts);
+  if ((opts.policy ?? 'paper') === 'paper') {
+    const selection = selectForPruning(net, buildRankingTable(net, importance, opts.originalWidths), rho);
+    return { selection, decision: paperDecision(net, selection) };
+  }
+  return genericStep(net, importance, rho, opts.generic);
+}
+
 export function pruneStep(model: Model, importance: number[][], opts: PruneStepOptions): PruneStepResult {
   const net = model.net;
   validateImportance(net, importance);
@@ -69,16 +88,8 @@ export function pruneStep(model: Model, importance: number[][], opts: PruneStepO
   const policy = opts.policy ?? 'paper';
   if (!POLICY_NAMES.includes(policy)) throw new PruneError(`policy must be one of ${POLICY_NAMES.join(', ')}, got ${policy}`);
   const rho = effectiveRatio(net, opts);
-  let selection: Selection;
-  let plan: SurgeryPlan;
-  if (policy === 'paper') {
-    selection = selectForPruning(net, buildRankingTable(net, importance, opts.originalWidths), rho);
-    plan = surgeryPlan(net, paperDecision(net, selection));
-  } else {
-    const step = genericStep(net, importance, rho, opts.generic);
-    selection = step.selection;
-    plan = surgeryPlan(net, step.decision);
-  }
+  const { selection, decision } = selectStep(net, importance, opts);
+  const plan: SurgeryPlan = surgeryPlan(net, decision);
   const empty = plan.kept.findIndex((s) => s.length === 0);
   if (empty >= 0)
     throw new PruneError(

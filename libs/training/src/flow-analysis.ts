@@ -10,7 +10,7 @@
 import { jaccard, kendallTauB, spearman } from '@flowprune/common';
 import { BUILTIN_MEASURES, gradientFlow, GRADIENT_FLOW_INFO, resolveParams, StatisticsCache, type GradientFlow, type ImportanceData, type MeasureInfo } from '@flowprune/importance';
 import type { Model } from '@flowprune/models';
-import { buildRankingTable, effectiveRatio, selectForPruning, type PruneStepOptions, type Selection } from '@flowprune/pruning';
+import { selectStep, type PruneStepOptions, type Selection } from '@flowprune/pruning';
 import { evaluateModel } from './evaluate.js';
 import type { Phase } from './events.js';
 import type { RunConfig } from './run-config.js';
@@ -180,8 +180,7 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
       const scores: number[][][] = [];
       for (const info of infos) scores.push((await BUILTIN_MEASURES.get(info.name)!.compute({ model, params: paramsFor(info), data, cache })).scores);
       scores.push(at.runScores);
-      const rho = effectiveRatio(model.net, at.prune);
-      const removed = scores.map((s) => selectForPruning(model.net, buildRankingTable(model.net, s, at.prune.originalWidths), rho).removed);
+      const removed = scores.map((s) => selectStep(model.net, s, at.prune).selection.removed);
       const keys = removed.map((r) => new Set(r.flatMap((cs, l) => cs.map((c) => `${l}:${c}`))));
       const flat = scores.map((s) => s.flat());
       const beforeSeconds = (performance.now() - started) / 1000;

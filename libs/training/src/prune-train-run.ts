@@ -1,7 +1,7 @@
 // The paper's prune+train pipeline (PRUNING-SPEC §9) as a resumable walk over planned epochs. Every
 // outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
-import { buildNetwork, countFlops, countParameters, Model, stateBytes } from '@flowprune/models';
-import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
+import { countFlops, countParameters, Model, stateBytes, type Network } from '@flowprune/models';
+import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, policyFor, pruneStep } from '@flowprune/pruning';
 import {
   ATTR_ARCH,
   ATTR_COMPUTE_BACKEND,
@@ -26,7 +26,7 @@ import { planEpochs, type PlannedEpoch } from './epoch-plan.js';
 import { evaluateModel } from './evaluate.js';
 import type { LatencyMeasurementData, RunEventBody, RunSummaryData } from './events.js';
 import type { RunAnalysis } from './flow-analysis.js';
-import type { RunConfig } from './run-config.js';
+import { runNetwork, type RunConfig } from './run-config.js';
 import { Sgd } from './sgd.js';
 import type { RunProgress, RunSnapshot } from './snapshot.js';
 import { trainEpoch, type StepHook } from './train-epoch.js';
@@ -71,6 +71,8 @@ export interface RunPorts {
   isCancelled(): boolean;
   /** Starting weights (pretrained); else a seeded fresh initialisation. */
   initialModel?: Model;
+  /** An imported model's unpruned network (cfg.arch GRAPH_ARCH), from its starting checkpoint: resumed runs need it too. */
+  importedNetwork?: Network;
   /** Continue a stopped run from its last snapshot. */
   resume?: RunSnapshot;
   /** Tracks importance in the trainer instead of asking an estimator (track_importance). */
@@ -122,7 +124,9 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
   };
 
   // The unpruned reference for sizes and the 95 % cap, whatever state we resume from.
-  const baseNet = buildNetwork(cfg.arch, cfg.numClasses);
+  const baseNet = runNetwork(cfg, ports.importedNetwork);
+  // Imported models are pruned by the generic policy with its defaults (policyFor, libs/pruning/src/generic.ts).
+  const policy = policyFor(baseNet);
   const widths0 = originalWidths(baseNet);
   const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };
   let model = resume?.model ?? ports.initialModel ?? Model.init(baseNet, cfg.seed);
@@ -225,7 +229,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
         return r;
       });
     }
-    const pruneOptions = { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0 };
+    const pruneOptions = { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0, policy };
     const analysed = ports.analysis
       ? await timed('analysis', `round ${k} measures`, () => ports.analysis!.beforePrune(model, { round: k, epoch: index, lr: step.lr, runScores: est.scores, prune: pruneOptions }))
       : undefined;

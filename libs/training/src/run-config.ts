@@ -1,6 +1,6 @@
 // A resolved run: the paper's defaults filled in, every value checked (PRUNING-SPEC §1, §2, §9).
 import { isTrackable, knownMeasure, TRACKABLE_MEASURES } from '@flowprune/importance';
-import { ARCH_NAMES, type ArchName } from '@flowprune/models';
+import { ARCH_NAMES, buildNetwork, GRAPH_ARCH, type ArchName, type Network } from '@flowprune/models';
 
 export interface LrPhase {
   lr: number;
@@ -9,7 +9,8 @@ export interface LrPhase {
 
 export interface RunConfig {
   name: string;
-  arch: ArchName;
+  /** A built-in architecture, or GRAPH_ARCH: an imported model, whose graph travels as the run's starting weights. */
+  arch: ArchName | typeof GRAPH_ARCH;
   numClasses: number;
   dataset: string;
   seed: number;
@@ -76,12 +77,15 @@ export class RunConfigError extends Error {
 /** Fills defaults (zero/empty = the paper's value) and rejects invalid combinations. */
 export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arch: string; dataset: string; numClasses: number }): RunConfig {
   const pick = <T>(v: T | undefined, d: T): T => (v === undefined || v === 0 || (Array.isArray(v) && v.length === 0) ? d : v);
-  if (!(ARCH_NAMES as readonly string[]).includes(input.arch))
-    throw new RunConfigError('arch', `unknown architecture "${input.arch}"; choose one of ${ARCH_NAMES.join(', ')}`);
+  if (!(ARCH_NAMES as readonly string[]).includes(input.arch) && input.arch !== GRAPH_ARCH)
+    throw new RunConfigError(
+      'arch',
+      `unknown architecture "${input.arch}"; choose one of ${ARCH_NAMES.join(', ')}, or run an imported model (its safetensors from \`flowprune import\` as the starting weights, arch left empty)`,
+    );
   if (!input.dataset) throw new RunConfigError('dataset', 'is required (a dataset name the data-loader serves)');
   const cfg: RunConfig = {
     name: input.name ?? '',
-    arch: input.arch as ArchName,
+    arch: input.arch as RunConfig['arch'],
     numClasses: input.numClasses,
     dataset: input.dataset,
     seed: input.seed ?? 0,
@@ -156,4 +160,17 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     throw new RunConfigError('measure', 'is required when prune_percent, n_rounds or thresholds are set (e.g. mag_based)');
   }
   return cfg;
+}
+
+/**
+ * The run's unpruned network: a built-in architecture is built from the config; an imported model's
+ * graph comes with its weights (`imported`, read from the run's starting checkpoint), and its class
+ * count must be the run's.
+ */
+export function runNetwork(cfg: Pick<RunConfig, 'arch' | 'numClasses'>, imported?: Network): Network {
+  if (cfg.arch !== GRAPH_ARCH) return buildNetwork(cfg.arch, cfg.numClasses);
+  if (!imported || imported.arch !== GRAPH_ARCH) throw new RunConfigError('arch', 'is "graph" but the run has no imported model (its starting weights carry the graph)');
+  if (imported.numClasses !== cfg.numClasses)
+    throw new RunConfigError('num_classes', `is ${cfg.numClasses} but the imported model predicts ${imported.numClasses} classes`);
+  return imported;
 }

@@ -4,15 +4,12 @@
 // port scores channels by |γ| of their BatchNorm (network slimming), computed from the checkpoint.
 import { strict as assert } from 'node:assert';
 import { before, test } from 'node:test';
-import { countFlops, countParameters, Model } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
-import type { PixelBatch } from './batch.js';
 import { planEpochs } from './epoch-plan.js';
-import { evaluateModel } from './evaluate.js';
-import type { RunEventBody } from './events.js';
-import { RunCancelled, runPruneTrain, type RunPorts } from './prune-train-run.js';
+import { RunCancelled, runPruneTrain } from './prune-train-run.js';
 import { resolveRunConfig } from './run-config.js';
-import { decodeBuffers, encodeBuffers, type RunSnapshot } from './snapshot.js';
+import { memoryPorts as memoryPortsOf, restore } from './run-loop.test-util.js';
+import type { RunSnapshot } from './snapshot.js';
 
 before(async () => {
   // Bit-identical reruns need a deterministic backend (see resume.test.ts): wasm.
@@ -36,71 +33,7 @@ const cfg = resolveRunConfig({
   preserveMomentum: true,
 });
 
-/** Deterministic CIFAR-shaped batches that differ per epoch (as the data-loader's shuffles do). */
-function batches(epoch: number, n: number, salt: number): AsyncIterable<PixelBatch> {
-  return (async function* () {
-    for (let i = 0; i < n; i++)
-      yield {
-        count: 4,
-        height: 32,
-        width: 32,
-        channels: 3,
-        pixels: Uint8Array.from({ length: 4 * 3072 }, (_, j) => (j * 31 + i * 7 + epoch * 13 + salt) % 256),
-        labels: Array.from({ length: 4 }, (_, j) => (j + i + epoch) % 10),
-      };
-  })();
-}
-
-/** A stored snapshot, as run-snapshots.ts keeps it: bytes and JSON, nothing shared with the live run. */
-interface StoredSnapshot {
-  progress: string;
-  model: Uint8Array;
-  buffers: Uint8Array;
-}
-
-function memoryPorts(opts: { resume?: RunSnapshot; stopAfterSnapshots?: number }) {
-  const checkpoints = new Map<string, Uint8Array>();
-  const snapshots: StoredSnapshot[] = [];
-  const events: RunEventBody[] = [];
-  const load = (name: string) => Model.fromSafeTensors(checkpoints.get(name)!, {}, name);
-  const ports: RunPorts = {
-    backend: 'wasm',
-    trainBatchCount: 2,
-    trainBatches: (epoch) => batches(epoch, 2, 0),
-    testBatches: () => batches(0, 1, 101),
-    resume: opts.resume,
-    saveCheckpoint: async (model, name) => {
-      checkpoints.set(name, model.toSafeTensors());
-      return name;
-    },
-    evaluateCheckpoint: async (name) => {
-      const model = load(name);
-      const r = await evaluateModel(model, batches(0, 1, 101), cfg.temperature);
-      const out = { accuracy: r.accuracy, flops: countFlops(model.net), parameters: countParameters(model.net), compressionRatio: 1 };
-      model.dispose();
-      return out;
-    },
-    estimate: async (name) => {
-      const model = load(name);
-      const state = model.stateDict();
-      const scores = model.net.filterLayers.map((l) => Array.from(state.get(`${l.bn}.weight`)!.data as Float32Array, Math.abs));
-      model.dispose();
-      return { scores, estimator: 'bn_gamma in memory' };
-    },
-    saveSnapshot: async (s) => {
-      snapshots.push({ progress: JSON.stringify(s.progress), model: s.model.toSafeTensors(), buffers: encodeBuffers(s.buffers) });
-    },
-    emit: (e) => events.push(e),
-    isCancelled: () => opts.stopAfterSnapshots !== undefined && snapshots.length >= opts.stopAfterSnapshots,
-  };
-  return { ports, checkpoints, snapshots, events };
-}
-
-const restore = (s: StoredSnapshot): RunSnapshot => ({
-  progress: JSON.parse(s.progress) as RunSnapshot['progress'],
-  model: Model.fromSafeTensors(s.model, {}, 'snapshot'),
-  buffers: decodeBuffers(s.buffers),
-});
+const memoryPorts = (opts: { resume?: RunSnapshot; stopAfterSnapshots?: number }) => memoryPortsOf(cfg, opts);
 
 let reference: ReturnType<typeof memoryPorts>;
 

@@ -6,12 +6,12 @@
 // go through the store, so any replica answers them.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound, rpcDefaults } from '@flowprune/grpc';
-import { buildNetwork, Model } from '@flowprune/models';
+import { checkWith, DependencyUnavailableError, failedPrecondition, idempotentCall, invalidArgument, notFound, rpcDefaults } from '@flowprune/grpc';
+import { checkDataFits, DataFitError, GRAPH_ARCH, GRAPH_METADATA_KEY, Model, networkOf, parseSafeTensors, type Network } from '@flowprune/models';
 import type { RunSpec } from '@flowprune/proto';
 import { fencedStore, isEnded, StoreError, type EpochStat, type RoundRecord, type RunEvent, type RunPatch, type RunRecord, type RunStore } from '@flowprune/store';
 import { annotateActiveSpan, ATTR_RUN_ID, contextCarrier, contextFromCarrier, runInContext, withRunId, type Context } from '@flowprune/telemetry';
-import { makeTracker, planEpochs, RunCancelled, runPruneTrain, type RunConfig, type RunEventBody } from '@flowprune/training';
+import { makeTracker, planEpochs, RunCancelled, runNetwork, runPruneTrain, type RunConfig, type RunEventBody } from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
 import { makeRunAnalysis } from './run-analysis.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
@@ -116,16 +116,29 @@ export class RunManager {
   async start(spec: RunSpec): Promise<string> {
     if (!spec.dataset?.name) throw invalidArgument('spec.dataset.name', 'is required (a dataset the data-loader serves)');
     const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: spec.dataset }, { name: 'data-loader' });
-    const cfg = runConfigFromSpec(spec, described.numClasses);
-    if (cfg.numClasses !== described.numClasses)
-      throw invalidArgument('spec.num_classes', `is ${cfg.numClasses} but dataset ${cfg.dataset} has ${described.numClasses} classes`);
-    if (cfg.measure && !cfg.trackImportance) await this.deps.estimators.resolve(cfg.measure);
     const pretrained = spec.pretrained ? await this.loadPretrained(spec) : undefined;
+    // An imported model is its own architecture: its graph, input size and class count come with it.
+    const imported = pretrained?.net.arch === GRAPH_ARCH ? pretrained.net : undefined;
+    if (imported && spec.numClasses && spec.numClasses !== imported.numClasses)
+      throw invalidArgument('spec.num_classes', `is ${spec.numClasses} but the imported model predicts ${imported.numClasses} classes; leave it 0`);
+    // A stored built-in checkpoint without an arch is what its metadata says.
+    const arch = imported ? GRAPH_ARCH : spec.arch || pretrained?.net.arch || '';
+    const cfg = runConfigFromSpec({ ...spec, arch }, imported?.numClasses ?? described.numClasses);
+    if (!imported && cfg.numClasses !== described.numClasses)
+      throw invalidArgument('spec.num_classes', `is ${cfg.numClasses} but dataset ${cfg.dataset} has ${described.numClasses} classes`);
+    const net = runNetwork(cfg, imported);
+    try {
+      checkDataFits({ input: net.graph.input, numClasses: net.numClasses }, imported ? 'spec.pretrained (imported)' : cfg.arch, { ...described, classes: described.numClasses }, cfg.dataset);
+    } catch (e) {
+      if (e instanceof DataFitError) throw invalidArgument('spec.dataset', e.message);
+      throw e;
+    }
+    if (cfg.measure && !cfg.trackImportance) await this.deps.estimators.resolve(cfg.measure);
     // The run continues this call's trace in whichever trainer claims it.
     const record = await this.deps.store.createRun({ ...runRecordInput(cfg, this.deps.backend), trace: contextCarrier() });
     annotateActiveSpan({ [ATTR_RUN_ID]: record.id });
     // The starting weights travel with the run: whichever trainer claims it reads them from the store.
-    if (pretrained) await this.deps.store.putCheckpoint(record.id, PRETRAINED_CHECKPOINT, pretrained);
+    if (pretrained) await this.deps.store.putCheckpoint(record.id, PRETRAINED_CHECKPOINT, pretrained.bytes);
     await this.deps.store.enqueueRun(record.id);
     this.kick();
     return record.id;
@@ -307,8 +320,8 @@ export class RunManager {
     return Math.ceil((cfg.trainSamples ? Math.min(cfg.trainSamples, trainSize) : trainSize) / cfg.batchSize);
   }
 
-  /** The pretrained weights of a spec, checked, as safetensors bytes. */
-  private async loadPretrained(spec: RunSpec): Promise<Uint8Array> {
+  /** The pretrained weights of a spec, checked, as safetensors bytes, and the network they are weights of. */
+  private async loadPretrained(spec: RunSpec): Promise<{ bytes: Uint8Array; net: Network }> {
     const ref = spec.pretrained!;
     const bytes = ref.safetensors?.length
       ? ref.safetensors
@@ -316,8 +329,13 @@ export class RunManager {
         ? (await this.deps.store.getCheckpoint(ref.checkpoint.runId, ref.checkpoint.name))?.bytes
         : undefined;
     if (!bytes) throw notFound('spec.pretrained: checkpoint not found in the run store');
-    Model.fromSafeTensors(bytes, { arch: spec.arch }, 'spec.pretrained').dispose();
-    return bytes;
+    // Without an arch, the checkpoint's metadata says what it is (an imported model: its graph).
+    const arch = spec.arch && spec.arch !== GRAPH_ARCH ? spec.arch : undefined;
+    if (arch && checkWith('spec.pretrained', () => parseSafeTensors(bytes, 'spec.pretrained')).metadata[GRAPH_METADATA_KEY] !== undefined)
+      throw invalidArgument('spec.arch', `is ${arch} but spec.pretrained is an imported model, whose graph is the architecture; leave arch empty`);
+    const model = Model.fromSafeTensors(bytes, { arch }, 'spec.pretrained');
+    model.dispose();
+    return { bytes, net: model.net };
   }
 
   private async execute(run: ActiveRun, record: RunRecord): Promise<void> {
@@ -331,18 +349,22 @@ export class RunManager {
       await store.updateRun(run.id, { backend: this.deps.backend, error: undefined });
       const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, { name: 'data-loader' });
       const snapshot = record.resume ? await loadSnapshot(store, run.id, record.resume) : undefined;
-      const pretrained = snapshot ? undefined : (await store.getCheckpoint(run.id, PRETRAINED_CHECKPOINT))?.bytes;
-      const initialModel = pretrained ? Model.fromSafeTensors(pretrained, { arch: cfg.arch }, 'spec.pretrained') : undefined;
+      // An imported model's graph is in its starting checkpoint: a resumed run reads it for the unpruned network.
+      const pretrained = snapshot && cfg.arch !== GRAPH_ARCH ? undefined : (await store.getCheckpoint(run.id, PRETRAINED_CHECKPOINT))?.bytes;
+      const importedNetwork = cfg.arch === GRAPH_ARCH && pretrained ? networkOf(pretrained, 'spec.pretrained') : undefined;
+      const initialModel = pretrained && !snapshot ? Model.fromSafeTensors(pretrained, cfg.arch === GRAPH_ARCH ? {} : { arch: cfg.arch }, 'spec.pretrained') : undefined;
+      const baseNetwork = runNetwork(cfg, importedNetwork);
       if (record.fence! > 1) this.queue.log(`trainer ${this.queue.holder}: claimed run ${run.id} (token ${run.token}), resuming before epoch ${snapshot?.progress.nextEpoch ?? 0}`);
       const ports = makeRunPorts({ ...this.deps, store }, run.id, cfg, this.trainBatches(cfg, described.trainSize), {
         emit,
         isCancelled: () => run.cancelled,
         beforeCommit: () => this.commitRecords(run),
         initialModel,
+        importedNetwork,
         resume: snapshot,
       });
       // Tracked importance lives in the trainer: it needs every tracked step's gradients.
-      if (cfg.trackImportance) ports.tracker = makeTracker(cfg, buildNetwork(cfg.arch, cfg.numClasses).filterLayers);
+      if (cfg.trackImportance) ports.tracker = makeTracker(cfg, baseNetwork.filterLayers);
       ports.analysis = makeRunAnalysis(this.deps.dataLoader, cfg, emit, () => run.cancelled);
       const summary = await runPruneTrain(cfg, ports);
       await this.end(run, { status: 'completed', body: { kind: 'finished', summary }, summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });

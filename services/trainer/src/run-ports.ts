@@ -1,7 +1,7 @@
 // The run loop's ports, wired to the data-loader, the estimators, the evaluator and the store.
 import { idempotentCall, rpcDefaults, streamImageBatches, testSplitRequest } from '@flowprune/grpc';
 import { measureToEstimate, RUN_SETTING_OF_PARAMETER, scoresInManifestOrder } from '@flowprune/importance';
-import { networkOf, prunableLayers, type Model } from '@flowprune/models';
+import { networkOf, prunableLayers, type Model, type Network } from '@flowprune/models';
 import { Split, type DataLoaderServiceClient, type EvaluatorServiceClient, type LatencyRequest } from '@flowprune/proto';
 import type { RunStore } from '@flowprune/store';
 import type { RunConfig, RunEventBody, RunPorts, RunSnapshot } from '@flowprune/training';
@@ -40,6 +40,7 @@ export function makeRunPorts(
     /** Runs after a snapshot's files are stored, before the run document names it. */
     beforeCommit?: () => Promise<void>;
     initialModel?: Model;
+    importedNetwork?: Network;
     resume?: RunSnapshot;
   },
 ): RunPorts {
@@ -49,6 +50,7 @@ export function makeRunPorts(
   return {
     backend: deps.backend,
     initialModel: hooks.initialModel,
+    importedNetwork: hooks.importedNetwork,
     resume: hooks.resume,
     trainBatchCount,
     emit: hooks.emit,

@@ -1,14 +1,17 @@
 // Contract test: a tiny prune+train run through the generated client, against real trainer,
 // data-loader, estimator and evaluator processes.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
 import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
 import { TrainerServiceClient, type RunEvent, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
+import { importedCheckpoint, onnxToGraph } from '@flowprune/onnx';
 import { FileRunStore } from '@flowprune/store';
 
+const TORCHVISION = join(import.meta.dirname, '../../../libs/onnx/testdata/torchvision');
 const svcDir = (name: string) => join(import.meta.dirname, '../..', name, 'src/main.ts');
 const procs: LaunchedService[] = [];
 let client: TrainerServiceClient;
@@ -141,4 +144,20 @@ test('invalid specs are rejected naming the field', async () => {
     });
   }
   await assert.rejects(call(client, client.cancelRun, { runId: 'nope' }), (e: ServiceError) => e.code === status.NOT_FOUND);
+});
+
+test('an imported model that does not fit is refused at StartRun, naming the model and the dataset', async () => {
+  const model = (name: string) => ({ safetensors: Buffer.from(importedCheckpoint(onnxToGraph(readFileSync(join(TORCHVISION, `${name}.onnx`)), name), name)) });
+  const bad: [Partial<RunSpec>, RegExp][] = [
+    // torchvision ResNet-18 exported for 1×28×28 images; syn serves 3×32×32.
+    [{ arch: '', pretrained: model('resnet18') }, /spec\.dataset: model spec\.pretrained \(imported\) takes 1×28×28 images and predicts 10 classes, but dataset syn has 3×32×32 images and 10 classes/],
+    [{ arch: 'resnet56', pretrained: model('densenet121') }, /spec\.arch: is resnet56 but spec\.pretrained is an imported model/],
+    [{ arch: '', numClasses: 5, pretrained: model('densenet121') }, /spec\.num_classes: is 5 but the imported model predicts 10 classes/],
+  ];
+  for (const [over, re] of bad)
+    await assert.rejects(call(client, client.startRun, { spec: spec(over) }), (e: ServiceError) => {
+      assert.equal(e.code, status.INVALID_ARGUMENT, `${e.code} ${e.details}`);
+      assert.match(e.details, re);
+      return true;
+    });
 });

@@ -2,7 +2,8 @@
 // error that names it, never silently ignored.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { AnalysisSpec, RunSpec } from '@flowprune/proto';
+import { importedCheckpoint, onnxToGraph } from '@flowprune/onnx';
+import { AnalysisSpec, RunSpec, type ModelRef } from '@flowprune/proto';
 
 export class RunFileError extends Error {}
 
@@ -32,19 +33,53 @@ function analysisFrom(value: unknown, source: string): Record<string, unknown> {
   return out;
 }
 
+/**
+ * `model:` instead of `arch:`: a model file (safetensors from `flowprune import`, or an .onnx file,
+ * imported here), path relative to the working directory as `datasets` are, or a stored
+ * checkpoint `{run: <id>, checkpoint: <name>}` in the trainer's store. It becomes the run's starting
+ * weights (RunSpec.pretrained), whose metadata tells the trainer the architecture.
+ */
+function modelFrom(value: unknown, source: string): ModelRef {
+  if (typeof value === 'string') {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(value);
+    } catch (e) {
+      throw new RunFileError(`${source}: model: cannot read ${value} (${(e as Error).message})`);
+    }
+    if (!value.toLowerCase().endsWith('.onnx')) return { safetensors: bytes };
+    try {
+      return { safetensors: Buffer.from(importedCheckpoint(onnxToGraph(bytes, value), value)) };
+    } catch (e) {
+      throw new RunFileError(`${source}: model: ${(e as Error).message}`);
+    }
+  }
+  const ref = value as { run?: unknown; checkpoint?: unknown } | null;
+  const keys = typeof ref === 'object' && ref !== null && !Array.isArray(ref) ? Object.keys(ref).sort().join(',') : '';
+  if (keys !== 'checkpoint,run' || typeof ref!.run !== 'string' || typeof ref!.checkpoint !== 'string')
+    throw new RunFileError(`${source}: model must be a file (model.safetensors from \`flowprune import\`, or model.onnx) or a stored checkpoint {run: <id>, checkpoint: <name>}, got ${JSON.stringify(value)}`);
+  return { checkpoint: { runId: ref!.run, name: ref!.checkpoint } };
+}
+
 /** Builds a RunSpec from a plain object (snake_case or camelCase keys). */
 export function specFromObject(obj: Record<string, unknown>, source: string): { spec: RunSpec; extras: RunFileExtras } {
   const extras: RunFileExtras = { datasets: {} };
   const clean: Record<string, unknown> = {};
+  let model: ModelRef | undefined;
   for (const [key, value] of Object.entries(obj)) {
     if (key === 'datasets') {
       if (typeof value !== 'object' || value === null) throw new RunFileError(`${source}: datasets must map names to directories, e.g. {cifar10: ./data/cifar-10-batches-bin}`);
       for (const [n, d] of Object.entries(value)) extras.datasets[n] = String(d);
       continue;
     }
+    if (key === 'model') {
+      if (obj.arch || obj.pretrained) throw new RunFileError(`${source}: model and ${obj.arch ? 'arch' : 'pretrained'} both given; a run trains either an imported/stored model or a built-in architecture`);
+      model = modelFrom(value, source);
+      continue;
+    }
     const field = camel(key);
     if (!SPEC_FIELDS.has(field))
-      throw new RunFileError(`${source}: unknown field "${key}"; run files take ${[...SPEC_FIELDS].map(snake).sort().join(', ')} and datasets`);
+      throw new RunFileError(`${source}: unknown field "${key}"; run files take ${[...SPEC_FIELDS].map(snake).sort().join(', ')}, datasets and model`);
     // Conveniences: `dataset: cifar10`, `schedule: [[0.1, 80], ...]`.
     if (field === 'dataset' && typeof value === 'string') clean.dataset = { name: value };
     else if (field === 'analysis') clean.analysis = analysisFrom(value, source);
@@ -56,7 +91,9 @@ export function specFromObject(obj: Record<string, unknown>, source: string): { 
     if (expected === 'number' && typeof value !== 'number') throw new RunFileError(`${source}: ${snake(field)} must be a number, got ${JSON.stringify(value)}`);
     if (expected === 'boolean' && typeof value !== 'boolean') throw new RunFileError(`${source}: ${snake(field)} must be true or false, got ${JSON.stringify(value)}`);
   }
-  return { spec: RunSpec.fromJSON(clean), extras };
+  const spec = RunSpec.fromJSON(clean);
+  if (model) spec.pretrained = model;
+  return { spec, extras };
 }
 
 export function readRunFile(path: string): { spec: RunSpec; extras: RunFileExtras } {

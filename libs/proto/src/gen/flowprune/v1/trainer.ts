@@ -34,13 +34,16 @@ export interface LrPhase {
  */
 export interface RunSpec {
   name: string;
-  /** vgg13, mobilenet_v1, resnet56, resnet18 or resnet34. */
+  /**
+   * vgg13, mobilenet_v1, resnet56, resnet18 or resnet34. Empty when `pretrained` is an imported
+   * model (`flowprune import`): its graph is the architecture, and sets the input size and classes.
+   */
   arch: string;
   /** 0 = the dataset's class count. */
   numClasses: number;
   dataset?: DatasetRef | undefined;
   seed: number;
-  /** Start from these weights instead of a fresh initialisation. */
+  /** Start from these weights instead of a fresh initialisation; an imported model's are the model. */
   pretrained?:
     | ModelRef
     | undefined;
