@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules plus Nx module boundaries, which keep the layering of
-// ../shared/design/ARCHITECTURE.md: contracts → libs (no gRPC) → services/tools.
+// docs/architecture.md#layers-and-what-each-may-import: contracts → libs (no gRPC) → services/tools.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 

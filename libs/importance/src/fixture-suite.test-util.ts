@@ -34,7 +34,7 @@ export interface Expected {
   per_weight?: { biased_loss_tracked?: { layers: number[]; shapes: number[][]; values: number[][] } };
 }
 
-/** The README's metric: max over layers of max_i |a − e| / max_i |e|. */
+/** The metric of docs/reference-fixtures.md §6: max over layers of max_i |a − e| / max_i |e|. */
 export function layerRel(a: number[][], e: number[][]): number {
   assert.equal(a.length, e.length, 'number of layers');
   let worst = 0;
@@ -47,7 +47,7 @@ export function layerRel(a: number[][], e: number[][]): number {
   return worst;
 }
 
-/** README §6: rel ≤ 1e-3 for magnitude and first-order measures, ≤ 1e-2 for grasp and grad_preserve. */
+/** docs/reference-fixtures.md §6: rel ≤ 1e-3 for magnitude and first-order measures, ≤ 1e-2 for grasp and grad_preserve. */
 export const tolerance = (measure: string): number => (measure === 'grasp' || measure === 'grad_preserve' ? 1e-2 : 1e-3);
 
 /** The measure's own parameters from measure_params / imp_samples (its temperature under its name). */
@@ -93,7 +93,7 @@ export function fixtureSuite(folder: string): void {
   const present = existsSync(join(dir, 'expected.json'));
   const arch = present ? (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected).architecture : folder;
   const skip = !present ? `no fixtures at ${dir}` : !archAvailable(arch) ? `${arch} is not in libs/models yet` : false;
-  test(`${folder}: every measure equals the fixture values within the README tolerance`, { skip }, async (t) => {
+  test(`${folder}: every measure equals the fixture values within the tolerance of docs/reference-fixtures.md §6`, { skip }, async (t) => {
     await initBackend({ log: () => undefined });
     const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
     const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(dir, e.weights_file))), { arch: e.architecture, numClasses: e.num_classes });

@@ -1,4 +1,4 @@
-// One pruning step: rank, select, operate (PRUNING-SPEC §5–6), by a named policy.
+// One pruning step: rank, select, operate (docs/pruning-semantics.md §5–6), by a named policy.
 import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
 import { genericStep, type GenericOptions } from './generic.js';

@@ -1,4 +1,4 @@
-// The paper's prune+train pipeline (PRUNING-SPEC §9) as a resumable walk over planned epochs. Every
+// The paper's prune+train pipeline (docs/pruning-semantics.md §9) as a resumable walk over planned epochs. Every
 // outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
 import { buildNetwork, countFlops, countParameters, Model, stateBytes } from '@flowprune/models';
 import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
@@ -45,7 +45,7 @@ export interface ExternalEvaluation {
   latency?: LatencyMeasurementData[];
 }
 
-/** In-trainer importance tracking over a round's last minibatches (PRUNING-SPEC §8). */
+/** In-trainer importance tracking over a round's last minibatches (docs/pruning-semantics.md §8). */
 export interface ImportanceTracker {
   reset(model: Model): void;
   /** Called after each optimizer step of a round's last `trackBatches` minibatches. */
@@ -126,7 +126,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
   const widths0 = originalWidths(baseNet);
   const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };
   let model = resume?.model ?? ports.initialModel ?? Model.init(baseNet, cfg.seed);
-  // θ₀: the network as loaded at start, pruned alongside the model (PRUNING-SPEC §6.4).
+  // θ₀: the network as loaded at start, pruned alongside the model (docs/pruning-semantics.md §6.4).
   let initModel = cfg.useInit ? (resume?.initModel ?? Model.fromStateDict(model.net, model.stateDict(), 'initial weights')) : undefined;
   let opt = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
   for (const [k, v] of resume?.buffers ?? []) opt.buffers.set(k, v);

@@ -38,7 +38,7 @@ after(async () => {
 
 const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
 
-/** The fixtures README's metric. */
+/** The metric of docs/reference-fixtures.md §6. */
 function rel(a: number[][], e: number[][]): number {
   let worst = 0;
   e.forEach((ev, l) => {

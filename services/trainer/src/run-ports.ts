@@ -91,7 +91,7 @@ export function makeRunPorts(
       return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio, ...(opts?.latency ? { latency: r.latency } : {}) };
     },
     estimate: async (name, _round, epoch, initName) => {
-      // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
+      // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (docs/pruning-semantics.md §8).
       const measure = measureToEstimate(cfg.measure, initName !== undefined);
       const est = await deps.estimators.resolve(measure);
       // The model travels with the request (an estimator needs no store), with its layer manifest.

@@ -115,7 +115,7 @@ test('biased_loss_tracked tracks importance in the trainer over the last minibat
   assert.equal(round.estimator, 'tracked in trainer');
   assert.ok(round.prunedFraction > 0.3, `pruned ${round.prunedFraction}`);
   const rec = (await new FileRunStore({ root: runsDir }).getRun(runId))!;
-  // biased_loss_tracked implies use_l2, preserve_moment and tracking (PRUNING-SPEC §1).
+  // biased_loss_tracked implies use_l2, preserve_moment and tracking (docs/pruning-semantics.md §1).
   assert.equal(rec.spec.trackImportance, true);
   assert.equal(rec.spec.useL2, true);
   assert.equal(rec.spec.preserveMomentum, true);
