@@ -21,11 +21,12 @@ export default [
             { sourceTag: 'type:proto', onlyDependOnLibsWithTags: [] },
             // The small gRPC helper lib: contracts only.
             { sourceTag: 'type:grpc', onlyDependOnLibsWithTags: ['type:proto'] },
-            // Logic libs: other logic libs only, and no gRPC at all.
+            // Logic libs: other logic libs only, no gRPC at all, and no command-line parsing (flags
+            // belong to the services and tools that own a command line).
             {
               sourceTag: 'type:lib',
               onlyDependOnLibsWithTags: ['type:lib'],
-              bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*'],
+              bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*', 'commander', 'yargs', 'yargs-parser'],
             },
             // Layers inside the libs: compute and io at the bottom, models above compute, algorithms on top.
             { sourceTag: 'layer:base', onlyDependOnLibsWithTags: [] },

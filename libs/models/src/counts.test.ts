@@ -6,7 +6,7 @@ import { fixturesPresent, readExpected, readSizeTable } from './fixtures.test-ut
 
 const implemented = new Set(['vgg13', 'resnet56', 'mobilenet_v1']);
 
-test('parameter, MAC and ptflops counts equal the fixtures' table (docs/reference-fixtures.md §7)', { skip: !fixturesPresent && 'no fixtures' }, () => {
+test('parameter, MAC and ptflops counts equal the table of the fixtures (docs/reference-fixtures.md §7)', { skip: !fixturesPresent && 'no fixtures' }, () => {
   const rows = readSizeTable().filter((r) => implemented.has(r.arch));
   assert.ok(rows.length >= 4, `expected size rows for vgg13 and resnet56, found ${rows.length}`);
   for (const r of rows) {
