@@ -3,6 +3,9 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+// Files that are tests or test helpers (the only ones that may import a lib's testing entry).
+const TEST_FILES = ['**/*.test.ts', '**/*.test-util.ts', '**/test-*.ts', '**/testing/**', '**/testdata/**'];
+
 export default [
   { ignores: ['**/node_modules', '**/dist', '.nx', 'runs', '.flowprune', 'libs/proto/src/gen/**', 'libs/onnx/src/gen/**'] },
   ...tseslint.configs.recommended,
@@ -42,6 +45,26 @@ export default [
             // Services and tools are adapters: libs, contracts and the gRPC helper; never each other.
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A lib's testing entry (`@flowprune/<lib>/testing`, or its src/testing/ folder) is for tests only:
+    // production code may not import it (docs/architecture.md#layers-and-what-each-may-import).
+    // typescript-eslint's copy of the rule, so that it adds to the @tensorflow restriction below.
+    files: ['**/*.ts'],
+    ignores: TEST_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@flowprune/[^/]+/testing(/.*)?$|(^|/)testing(/|\\.js$)',
+              message: 'test helpers are for tests (*.test.ts, *.test-util.ts, test-*.ts, testing/): production code may not import a testing entry',
+            },
           ],
         },
       ],

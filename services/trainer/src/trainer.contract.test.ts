@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { TrainerServiceClient, type RunEvent, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
 import { FileRunStore } from '@flowprune/store';
 

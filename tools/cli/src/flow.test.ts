@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend (see importance.test.ts): both processes use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';

@@ -3,7 +3,7 @@
 // importance-estimator's GradientFlowService (started on demand) or in this process. Both run
 // libs/importance gradientFlow on the same batches: ḡ as loss_based reads it, Hḡ as grasp does.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { idempotentCall, launchService, makeClient, rpcDefaults, tempDir } from '@flowprune/grpc';
+import { idempotentCall, launchService, makeClient, rpcDefaults, scratchDir } from '@flowprune/grpc';
 import {
   batchListData,
   getMeasure,
@@ -50,7 +50,7 @@ async function throughService(o: FlowOptions, model: Model, initBytes: Uint8Arra
   const svc = await launchService({
     name: 'importance-estimator',
     entry: SERVICE_ENTRIES['importance-estimator'],
-    args: ['--store', tempDir('flow-cli')],
+    args: ['--store', scratchDir('flow-cli')],
     onOutput: (line) => (o.verbose ? console.error(line) : undefined),
     env: { FLOWPRUNE_BACKEND: backendChoice() },
   });

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
 // not bitwise reproducible run to run, so both CLI processes (and the service they start) use wasm.

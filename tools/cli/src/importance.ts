@@ -2,7 +2,7 @@
 // in file order without augmentation (the fixtures' rules), through the estimator service (started
 // on demand) or in this process. Both run the same libs/importance code on the same batches.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { idempotentCall, launchService, makeClient, rpcDefaults, tempDir } from '@flowprune/grpc';
+import { idempotentCall, launchService, makeClient, rpcDefaults, scratchDir } from '@flowprune/grpc';
 import { chwToHwc, readCifarBinary, type CifarVariant } from '@flowprune/data';
 import {
   BUILTIN_MEASURES,
@@ -133,7 +133,7 @@ async function throughService(o: ImportanceOptions, model: Model, initBytes: Uin
   const svc = await launchService({
     name: 'importance-estimator',
     entry: SERVICE_ENTRIES['importance-estimator'],
-    args: ['--store', tempDir('importance-cli')],
+    args: ['--store', scratchDir('importance-cli')],
     onOutput: (line) => (o.verbose ? console.error(line) : undefined),
     // The same backend as this process, so both paths compute the same float32 numbers.
     env: { FLOWPRUNE_BACKEND: backendChoice() },

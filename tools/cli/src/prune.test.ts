@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { parseSafeTensors } from '@flowprune/models';
 import { reportPath } from './prune.js';
 
