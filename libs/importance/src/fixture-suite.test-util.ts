@@ -2,8 +2,9 @@
 // on one architecture, with every parameter read from its expected.json (the hidden set varies them).
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { chwToHwc, readCifarBinary } from '@flowprune/data';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
@@ -16,7 +17,7 @@ import { getMeasure, resolveParams } from './registry.js';
 import { batchListData, classGroupsInOrder, splitIntoBatches, type SampleBatch } from './samples.js';
 import { StatisticsCache } from './statistics-cache.js';
 
-export const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+export const FIXTURES = fixtureRoot();
 
 export interface Expected {
   architecture: string;

@@ -1,10 +1,9 @@
 // Locates ../shared/fixtures (beside the checkout) and reads its reference tables.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fixtureRoot } from '@flowprune/common/testing';
 
-export const FIXTURES_DIR = resolve(
-  process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'),
-);
+export const FIXTURES_DIR = fixtureRoot();
 export const fixturesPresent = existsSync(join(FIXTURES_DIR, 'README.md'));
 
 export function readExpected(arch: string): Record<string, unknown> {

@@ -1,14 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { initBackend } from '@flowprune/tensor';
 import { Model } from '@flowprune/models';
 import { stateChecksums } from './checksums.js';
 import { defaultRatios, nextPCumulative, thresholdRatios } from './schedule.js';
 import { originalWidths, pruneStep } from './prune-step.js';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const present = existsSync(join(FIXTURES, 'README.md'));
 
 interface Example {

@@ -1,8 +1,9 @@
 // Contract test: the generated client against real evaluator and data-loader processes.
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
 import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
@@ -79,7 +80,7 @@ test('Evaluate measures latency in ONNX Runtime and on flowprune when asked; a b
   assert.deepEqual((await call(client, client.evaluate, request)).latency, []);
 });
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 
 test('FLOPs, parameters and compression ratio of the fixture models equal the reference numbers', { skip: !existsSync(join(FIXTURES, 'README.md')) && 'no fixtures' }, async () => {
   for (const arch of ['vgg13', 'mobilenet_v1', 'resnet56']) {

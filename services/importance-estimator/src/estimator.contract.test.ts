@@ -2,8 +2,9 @@
 // data-loader for dataset mode).
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
 import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
@@ -12,7 +13,7 @@ import { buildNetwork, Model, parseSafeTensors, prunableLayers, serializeSafeTen
 import { ImportanceEstimatorServiceClient, type EstimateRequest, type ImageBatch } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const procs: LaunchedService[] = [];
 let client: ImportanceEstimatorServiceClient;
 let randomModel: Buffer;

@@ -3,15 +3,16 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
 // not bitwise reproducible run to run, so both CLI processes (and the service they start) use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));

@@ -2,13 +2,14 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fixtureRoot } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
 import { parseSafeTensors } from '@flowprune/models';
 import { reportPath } from './prune.js';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const present = existsSync(join(FIXTURES, 'README.md'));
 
