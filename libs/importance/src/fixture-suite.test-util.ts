@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixtureRoot } from '@flowprune/common/testing';
-import { chwToHwc, readCifarBinary } from '@flowprune/data';
+import { CIFAR_IMAGE_BYTES, chwToHwc, readCifarBinary } from '@flowprune/data';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
 import { cachedFirstOrder, LossBasedImportance } from './gradient-measures.js';
@@ -69,7 +69,7 @@ export function fixtureParams(info: MeasureInfo, e: Expected): Record<string, nu
 export function fixtureBatches(dir: string, e: Expected): SampleBatch[] {
   const split = readCifarBinary(join(dir, e.data_file), { variant: 'cifar10', numClasses: e.num_classes });
   const hwc = new Uint8Array(split.images.length);
-  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * 3072, hwc, i * 3072);
+  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * CIFAR_IMAGE_BYTES, hwc, i * CIFAR_IMAGE_BYTES);
   return splitIntoBatches(hwc, split.labels, e.batch_size);
 }
 
@@ -118,9 +118,9 @@ export function fixtureSuite(folder: string): void {
     const perClass = Math.trunc(e.imp_samples / e.num_classes);
     assert.equal(perClass, e.hessian.n_samples_per_class);
     const groups = classGroupsInOrder(batches, perClass, e.num_classes);
-    const all = batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.pixels.subarray(i * 3072, (i + 1) * 3072)));
+    const all = batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.pixels.subarray(i * CIFAR_IMAGE_BYTES, (i + 1) * CIFAR_IMAGE_BYTES)));
     groups.forEach((g, c) =>
-      e.hessian.class_groups[c].forEach((idx, k) => assert.ok(Buffer.from(g.pixels.subarray(k * 3072, (k + 1) * 3072)).equals(Buffer.from(all[idx])), `group ${c} image ${k} is image ${idx}`)),
+      e.hessian.class_groups[c].forEach((idx, k) => assert.ok(Buffer.from(g.pixels.subarray(k * CIFAR_IMAGE_BYTES, (k + 1) * CIFAR_IMAGE_BYTES)).equals(Buffer.from(all[idx])), `group ${c} image ${k} is image ${idx}`)),
     );
 
     const rels: string[] = [];

@@ -1,6 +1,6 @@
 // The paper's prune+train pipeline (docs/pruning-semantics.md §9) as a resumable walk over planned epochs. Every
 // outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
-import { buildNetwork, countFlops, countParameters, Model, stateBytes } from '@flowprune/models';
+import { buildNetwork, compressionRatio, countFlops, countParameters, Model } from '@flowprune/models';
 import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
 import {
   ATTR_ARCH,
@@ -124,7 +124,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
   // The unpruned reference for sizes and the 95 % cap, whatever state we resume from.
   const baseNet = buildNetwork(cfg.arch, cfg.numClasses);
   const widths0 = originalWidths(baseNet);
-  const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };
+  const base = { params: countParameters(baseNet), flops: countFlops(baseNet), channels: widths0 };
   let model = resume?.model ?? ports.initialModel ?? Model.init(baseNet, cfg.seed);
   // θ₀: the network as loaded at start, pruned alongside the model (docs/pruning-semantics.md §6.4).
   let initModel = cfg.useInit ? (resume?.initModel ?? Model.fromStateDict(model.net, model.stateDict(), 'initial weights')) : undefined;
@@ -289,7 +289,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     accuracyAfterPruning: progress.accuracyAfterPruning,
     accuracyAfterFinetune: finalEval.accuracy,
     bestTestAccuracy: progress.bestAccuracy >= 0 ? progress.bestAccuracy : finalEval.accuracy,
-    compressionRatio: base.bytes / stateBytes(model.net),
+    compressionRatio: compressionRatio(baseNet, model.net),
     channelsBefore: base.channels,
     channelsAfter: effectiveChannels(model),
     stageSeconds: progress.stageSeconds,
