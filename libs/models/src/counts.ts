@@ -38,7 +38,7 @@ export function countFlops(net: Network): number {
 }
 
 /** Bytes of parameters and buffers as a checkpoint stores them (4 per float, 8 per num_batches_tracked). */
-export function stateBytes(net: Network): number {
+function stateBytes(net: Network): number {
   let bytes = 0;
   for (const p of net.params) bytes += p.kind === 'bn_num_batches_tracked' ? 8 : 4 * p.shape.reduce((a, b) => a * b, 1);
   return bytes;

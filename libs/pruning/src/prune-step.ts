@@ -42,7 +42,7 @@ export function originalWidths(net: Network): number[] {
   return unprunedNetwork(net).filterLayers.map((l) => l.outChannels);
 }
 
-export function validateImportance(net: Network, importance: number[][]): void {
+function validateImportance(net: Network, importance: number[][]): void {
   if (!Array.isArray(importance) || importance.length !== net.filterLayers.length)
     throw new PruneError(`importance must have one vector per filter layer: ${net.arch} has ${net.filterLayers.length}, got ${importance?.length}`);
   net.filterLayers.forEach((layer, l) => {

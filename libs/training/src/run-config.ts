@@ -54,9 +54,9 @@ export interface AnalysisConfig {
   samples: number;
 }
 
-export const DEFAULT_ANALYSIS_SAMPLES = 128;
+const DEFAULT_ANALYSIS_SAMPLES = 128;
 
-export const PAPER_SCHEDULE: LrPhase[] = [
+const PAPER_SCHEDULE: LrPhase[] = [
   { lr: 0.1, epochs: 80 },
   { lr: 0.01, epochs: 40 },
   { lr: 0.001, epochs: 40 },

@@ -5,7 +5,7 @@ import { openRunStore, type RunStore } from '@flowprune/store';
 import { WORKSPACE } from './paths.js';
 
 /** --store: a directory (embedded store, default ./runs of the workspace) or a mongodb:// URI. */
-export const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? join(WORKSPACE, 'runs');
+const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? join(WORKSPACE, 'runs');
 
 /** The --store option with the CLI's default; a MongoDB URI's password is masked in --help. */
 export function storeOption(description: string, fallback: string = DEFAULT_STORE): Option {
