@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixtureRoot } from '@flowprune/common/testing';
+import { fixtureRoot, fixtureTolerance, layerRel } from '@flowprune/common/testing';
 import { CIFAR_IMAGE_BYTES, chwToHwc, readCifarBinary } from '@flowprune/data';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
@@ -34,22 +34,6 @@ export interface Expected {
   measures: Record<string, number[][]>;
   per_weight?: { biased_loss_tracked?: { layers: number[]; shapes: number[][]; values: number[][] } };
 }
-
-/** The metric of docs/reference-fixtures.md §6: max over layers of max_i |a − e| / max_i |e|. */
-export function layerRel(a: number[][], e: number[][]): number {
-  assert.equal(a.length, e.length, 'number of layers');
-  let worst = 0;
-  e.forEach((ev, l) => {
-    assert.equal(a[l].length, ev.length, `layer ${l} length`);
-    const scale = Math.max(...ev.map(Math.abs));
-    const diff = Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x)));
-    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
-  });
-  return worst;
-}
-
-/** docs/reference-fixtures.md §6: rel ≤ 1e-3 for magnitude and first-order measures, ≤ 1e-2 for grasp and grad_preserve. */
-export const tolerance = (measure: string): number => (measure === 'grasp' || measure === 'grad_preserve' ? 1e-2 : 1e-3);
 
 /** The measure's own parameters from measure_params / imp_samples (its temperature under its name). */
 export function fixtureParams(info: MeasureInfo, e: Expected): Record<string, number> {
@@ -131,7 +115,7 @@ export function fixtureSuite(folder: string): void {
       const r = await m.compute({ model, params: fixtureParams(m.info, e), data, initWeights, cache });
       const rel = layerRel(r.scores, expected);
       rels.push(`${name} ${rel.toExponential(2)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-      if (!(rel <= tolerance(name))) failures.push(`${name}: rel ${rel} > ${tolerance(name)}`);
+      if (!(rel <= fixtureTolerance(name))) failures.push(`${name}: rel ${rel} > ${fixtureTolerance(name)}`);
     }
     t.diagnostic(`${arch} rel: ${rels.join(', ')}; float32 decisions corrected: ${cache.decisions.corrections}`);
     assert.deepEqual(failures, [], `${arch}: measures outside the tolerance`);

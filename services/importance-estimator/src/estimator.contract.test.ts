@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixtureRoot } from '@flowprune/common/testing';
+import { fixtureRoot, layerRel } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
 import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
@@ -39,16 +39,6 @@ after(async () => {
 });
 
 const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
-
-/** The metric of docs/reference-fixtures.md §6. */
-function rel(a: number[][], e: number[][]): number {
-  let worst = 0;
-  e.forEach((ev, l) => {
-    const scale = Math.max(...ev.map(Math.abs));
-    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
-  });
-  return worst;
-}
 
 test('ListMeasures names every measure of the paper with its parameters and defaults', async () => {
   const res = await call(client, client.listMeasures, {});
@@ -112,7 +102,7 @@ test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fi
   model.dispose();
   assert.deepEqual(res.layers.map((l) => l.conv), e.layers.map((l) => l.conv), "the paper's layer order");
   assert.equal(res.samplesUsed, e.first_order.images_used);
-  const r = rel(res.layers.map((l) => l.values), e.measures['biased_loss_init']);
+  const r = layerRel(res.layers.map((l) => l.values), e.measures['biased_loss_init']);
   assert.ok(r <= 1e-3, `rel ${r}`);
 });
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixtureRoot } from '@flowprune/common/testing';
+import { fixtureRoot, layerRel } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
@@ -34,15 +34,6 @@ function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   });
 }
 
-function rel(a: number[][], e: number[][]): number {
-  let worst = 0;
-  e.forEach((ev, l) => {
-    const scale = Math.max(...ev.map(Math.abs));
-    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
-  });
-  return worst;
-}
-
 test('through the service and in process: the same numbers, equal to the fixture', { skip: !present && 'no fixtures' }, async () => {
   const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
   const out = tempDir('importance-cli');
@@ -61,7 +52,7 @@ test('through the service and in process: the same numbers, equal to the fixture
   assert.equal(a, readFileSync(join(out, 'local.json'), 'utf8'), 'both paths give the same numbers');
   const got = JSON.parse(a) as Record<string, number[][]>;
   assert.deepEqual(Object.keys(got), measures);
-  for (const m of measures) assert.ok(rel(got[m], e.measures[m]) <= 1e-3, `${m}: rel ${rel(got[m], e.measures[m])}`);
+  for (const m of measures) assert.ok(layerRel(got[m], e.measures[m]) <= 1e-3, `${m}: rel ${layerRel(got[m], e.measures[m])}`);
 });
 
 test('unknown measures and a missing θ₀ are refused naming the flag', { skip: !present && 'no fixtures' }, async () => {

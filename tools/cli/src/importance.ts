@@ -2,7 +2,7 @@
 // in file order without augmentation (the fixtures' rules), through the estimator service (started
 // on demand) or in this process. Both run the same libs/importance code on the same batches.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { idempotentCall, launchService, makeClient, rpcDefaults, scratchDir } from '@flowprune/grpc';
+import { idempotentCall, launchService, makeClient, rpcDefaults, scratchDir, type LaunchedService } from '@flowprune/grpc';
 import { CIFAR_IMAGE_BYTES, chwToHwc, cifarRecordBytes, readCifarBinary, type CifarVariant } from '@flowprune/data';
 import {
   BUILTIN_MEASURES,
@@ -109,7 +109,7 @@ export function toImageBatch(b: SampleBatch, index: number): ImageBatch {
 
 type Scores = Record<string, number[][]>;
 
-export function backendChoice(): string {
+function backendChoice(): string {
   const info = getBackendInfo();
   if (!info) throw new Error('initBackend has not run');
   return info.name === 'tensorflow' && info.gpu ? 'tensorflow-gpu' : info.name;
@@ -130,15 +130,20 @@ async function inProcess(o: ImportanceOptions, model: Model, initBytes: Uint8Arr
   return out;
 }
 
-async function throughService(o: ImportanceOptions, model: Model, initBytes: Uint8Array | undefined, infos: MeasureInfo[], batches: SampleBatch[]): Promise<Scores> {
-  const svc = await launchService({
-    name: 'importance-estimator',
-    entry: SERVICE_ENTRIES['importance-estimator'],
-    args: ['--store', scratchDir('importance-cli')],
-    onOutput: (line) => (o.verbose ? console.error(line) : undefined),
+/** An importance-estimator started for one command, with a scratch run store; its output shows with --verbose. */
+export function launchEstimator(command: string, verbose: boolean): Promise<LaunchedService> {
+  return launchService({
+    name: ESTIMATOR_LABEL,
+    entry: SERVICE_ENTRIES[ESTIMATOR_LABEL],
+    args: ['--store', scratchDir(`${command}-cli`)],
+    onOutput: (line) => (verbose ? console.error(line) : undefined),
     // The same backend as this process, so both paths compute the same float32 numbers.
     env: { FLOWPRUNE_BACKEND: backendChoice() },
   });
+}
+
+async function throughService(o: ImportanceOptions, model: Model, initBytes: Uint8Array | undefined, infos: MeasureInfo[], batches: SampleBatch[]): Promise<Scores> {
+  const svc = await launchEstimator('importance', o.verbose);
   const client = makeClient(ImportanceEstimatorServiceClient, svc.address);
   try {
     const modelRef = { safetensors: Buffer.from(model.toSafeTensors()) };
