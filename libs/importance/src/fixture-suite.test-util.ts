@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixtureRoot, fixtureTolerance, layerRel } from '@flowprune/common/testing';
+import { fixtureRoot, fixtureTolerance, layerRel, type FixtureExpected } from '@flowprune/common/testing';
 import { CIFAR_IMAGE_BYTES, chwToHwc, readCifarBinary } from '@flowprune/data';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
@@ -19,21 +19,7 @@ import { StatisticsCache } from './statistics-cache.js';
 
 export const FIXTURES = fixtureRoot();
 
-export interface Expected {
-  architecture: string;
-  num_classes: number;
-  weights_file: string;
-  init_weights_file: string | null;
-  data_file: string;
-  batch_size: number;
-  imp_samples: number;
-  batches: number[][];
-  first_order: { T: number; batches_used: number; images_used: number; batch_weights: number[] };
-  hessian: { grasp_T: number; grad_preserve_T: number; n_samples_per_class: number; class_groups: number[][] };
-  measure_params: Record<string, { T?: number }>;
-  measures: Record<string, number[][]>;
-  per_weight?: { biased_loss_tracked?: { layers: number[]; shapes: number[][]; values: number[][] } };
-}
+export type Expected = FixtureExpected;
 
 /** The measure's own parameters from measure_params / imp_samples (its temperature under its name). */
 export function fixtureParams(info: MeasureInfo, e: Expected): Record<string, number> {

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixtureRoot } from '@flowprune/common/testing';
+import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
 import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
@@ -84,13 +84,7 @@ const FIXTURES = fixtureRoot();
 
 test('FLOPs, parameters and compression ratio of the fixture models equal the reference numbers', { skip: !existsSync(join(FIXTURES, 'README.md')) && 'no fixtures' }, async () => {
   for (const arch of ['vgg13', 'mobilenet_v1', 'resnet56']) {
-    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
-      num_classes: number;
-      param_count: number;
-      flops_ptflops_0_6_2: number;
-      measures: { mag_based: number[][] };
-      selection_examples: { thresholds?: number[]; pruned_checksums: Record<string, [number[], number, number]> }[];
-    };
+    const e = readFixtureExpected(arch);
     const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, arch, 'weights.safetensors'))), { arch, numClasses: e.num_classes });
     const ask = (m: Model) =>
       call(client, client.evaluate, { model: { safetensors: Buffer.from(m.toSafeTensors()) }, dataset: { name: 'syn' }, split: Split.SPLIT_TEST, batchSize: 10, temperature: 5, maxSamples: 10 });

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixtureRoot, layerRel } from '@flowprune/common/testing';
+import { fixtureRoot, layerRel, readFixtureExpected } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
 import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
@@ -70,14 +70,7 @@ test('with a layer manifest it answers exactly the manifest layers, keyed by con
 });
 
 test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fixture', { skip: !existsSync(join(FIXTURES, 'resnet56')) && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(FIXTURES, 'resnet56/expected.json'), 'utf8')) as {
-    num_classes: number;
-    batch_size: number;
-    imp_samples: number;
-    first_order: { T: number; images_used: number };
-    measures: Record<string, number[][]>;
-    layers: { conv: string }[];
-  };
+  const e = readFixtureExpected('resnet56');
   // The fixture file has no flowprune metadata: wrap it with arch and classes.
   const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, 'resnet56/weights.safetensors'))), { arch: 'resnet56', numClasses: e.num_classes });
   const split = readCifarBinary(join(FIXTURES, 'data_c10.bin'), { variant: 'cifar10', numClasses: e.num_classes });

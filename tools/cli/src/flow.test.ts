@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixtureRoot } from '@flowprune/common/testing';
+import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend (see importance.test.ts): both processes use wasm.
@@ -16,15 +16,6 @@ const FIXTURES = fixtureRoot();
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
-
-interface Expected {
-  num_classes: number;
-  batch_size: number;
-  imp_samples: number;
-  first_order: { T: number; images_used: number };
-  hessian: { grasp_T: number };
-  measures: Record<string, number[][]>;
-}
 
 interface FlowFile {
   layers: { conv: string; theta_sq: number; theta_dot_hg: number; theta_dot_grad: number; dist_init_sq?: number; filters?: { theta_dot_grad: number[] } }[];
@@ -44,7 +35,7 @@ function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
 const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
 
 test('flow through the service and in process: the same numbers, equal to the fixture sums', { skip: !present && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+  const e = readFixtureExpected('resnet56');
   const out = tempDir('flow-cli');
   const args = (file: string) => [
     ...['--arch', 'resnet56', '--num-classes', String(e.num_classes)],

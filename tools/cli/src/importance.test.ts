@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixtureRoot, layerRel } from '@flowprune/common/testing';
+import { fixtureRoot, layerRel, readFixtureExpected } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
@@ -17,14 +17,6 @@ const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
 
-interface Expected {
-  num_classes: number;
-  batch_size: number;
-  imp_samples: number;
-  first_order: { T: number };
-  measures: Record<string, number[][]>;
-}
-
 function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [CLI, 'importance', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -35,7 +27,7 @@ function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
 }
 
 test('through the service and in process: the same numbers, equal to the fixture', { skip: !present && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+  const e = readFixtureExpected('resnet56');
   const out = tempDir('importance-cli');
   const measures = ['mag_based', 'tfo', 'biased_loss_init'];
   const args = (file: string) => [
