@@ -4,7 +4,7 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 // Files that are tests or test helpers (the only ones that may import a lib's testing entry).
-const TEST_FILES = ['**/*.test.ts', '**/*.test-util.ts', '**/test-*.ts', '**/testing/**', '**/testdata/**'];
+const TEST_FILES = ['**/*.test.ts', '**/*.test-util.ts', '**/test-*.ts', '**/testing.ts', '**/testing/**', '**/testdata/**'];
 
 export default [
   { ignores: ['**/node_modules', '**/dist', '.nx', 'runs', '.flowprune', 'libs/proto/src/gen/**', 'libs/onnx/src/gen/**'] },

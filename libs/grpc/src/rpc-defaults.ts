@@ -15,7 +15,7 @@ export interface RpcDefaults {
   retry: RetryPolicy;
 }
 
-const DEPENDENCY_TIMEOUT_ENV = 'FLOWPRUNE_DEPENDENCY_TIMEOUT_S';
+export const DEPENDENCY_TIMEOUT_ENV = 'FLOWPRUNE_DEPENDENCY_TIMEOUT_S';
 
 /** A positive number of seconds, in ms; `what` (a variable or flag) names it in the error. */
 export function positiveSecondsMs(what: string, raw: string): number {
@@ -53,7 +53,7 @@ export function rpcDefaults(): RpcDefaults {
 }
 
 /** Overrides some defaults for this process (a service's command-line options). */
-function configureRpcDefaults(over: { dependencyTimeoutMs?: number; streamIdleMs?: number }): void {
+export function configureRpcDefaults(over: { dependencyTimeoutMs?: number; streamIdleMs?: number }): void {
   const d = rpcDefaults();
   current = {
     ...d,
