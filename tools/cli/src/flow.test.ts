@@ -2,18 +2,17 @@
 // GradientFlowService (started on demand) and --in-process give identical files, whose per-layer
 // Σθ·Hḡ are the sums of the fixture's grasp values and whose Σθ² are those of mag_based².
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
+import { runCli } from './cli-process.test-util.js';
 
 // Identical files need a deterministic backend (see importance.test.ts): both processes use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';
 
 const FIXTURES = fixtureRoot();
-const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
 
@@ -23,14 +22,7 @@ interface FlowFile {
   imagesUsed: number;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, 'flow', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(['flow', ...args]);
 
 const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
 

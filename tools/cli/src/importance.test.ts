@@ -1,30 +1,22 @@
 // `flowprune importance` as a real CLI process on the resnet56 fixture: through the estimator
 // service (started on demand) and --in-process give identical files, equal to the references.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixtureRoot, layerRel, readFixtureExpected } from '@flowprune/common/testing';
 import { tempDir } from '@flowprune/grpc/testing';
+import { runCli } from './cli-process.test-util.js';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
 // not bitwise reproducible run to run, so both CLI processes (and the service they start) use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';
 
 const FIXTURES = fixtureRoot();
-const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, 'importance', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(['importance', ...args]);
 
 test('through the service and in process: the same numbers, equal to the fixture', { skip: !present && 'no fixtures' }, async () => {
   const e = readFixtureExpected('resnet56');
