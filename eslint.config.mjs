@@ -1,7 +1,10 @@
 // Lint: typescript-eslint's recommended rules plus Nx module boundaries, which keep the layering of
-// ../shared/design/ARCHITECTURE.md: contracts → libs (no gRPC) → services/tools.
+// docs/architecture.md#layers-and-what-each-may-import: contracts → libs (no gRPC) → services/tools.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+
+// Files that are tests or test helpers (the only ones that may import a lib's testing entry).
+const TEST_FILES = ['**/*.test.ts', '**/*.test-util.ts', '**/test-*.ts', '**/testing.ts', '**/testing/**', '**/testdata/**'];
 
 export default [
   { ignores: ['**/node_modules', '**/dist', '.nx', 'runs', '.flowprune', 'libs/proto/src/gen/**', 'libs/onnx/src/gen/**'] },
@@ -21,11 +24,12 @@ export default [
             { sourceTag: 'type:proto', onlyDependOnLibsWithTags: [] },
             // The small gRPC helper lib: contracts only.
             { sourceTag: 'type:grpc', onlyDependOnLibsWithTags: ['type:proto'] },
-            // Logic libs: other logic libs only, and no gRPC at all.
+            // Logic libs: other logic libs only, no gRPC at all, and no command-line parsing (flags
+            // belong to the services and tools that own a command line).
             {
               sourceTag: 'type:lib',
               onlyDependOnLibsWithTags: ['type:lib'],
-              bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*'],
+              bannedExternalImports: ['@grpc/*', 'grpc-health-check', '@bufbuild/*', 'commander', 'yargs', 'yargs-parser'],
             },
             // Layers inside the libs: compute and io at the bottom, models above compute, algorithms on top.
             { sourceTag: 'layer:base', onlyDependOnLibsWithTags: [] },
@@ -45,6 +49,26 @@ export default [
             // (type:bench), which import no tool themselves. No other project may import either.
             { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto', 'type:bench'] },
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib', 'type:grpc', 'type:proto'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A lib's testing entry (`@flowprune/<lib>/testing`, or its src/testing/ folder) is for tests only:
+    // production code may not import it (docs/architecture.md#layers-and-what-each-may-import).
+    // typescript-eslint's copy of the rule, so that it adds to the @tensorflow restriction below.
+    files: ['**/*.ts'],
+    ignores: TEST_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@flowprune/[^/]+/testing(/.*)?$|(^|/)testing(/|\\.js$)',
+              message: 'test helpers are for tests (*.test.ts, *.test-util.ts, test-*.ts, testing/): production code may not import a testing entry',
+            },
           ],
         },
       ],

@@ -5,7 +5,7 @@
         --imp-samples 2560 --threads 2
 
 Prints one JSON object per line: {"arch", "measure", "seconds", "samples", "threads"}. The measures
-follow PRUNING-SPEC section 3, as the paper's code computes them, on the synthetic images of
+follow docs/pruning-semantics.md §3, as the paper's code computes them, on the synthetic images of
 torch_bench.py (pixel j of batch i: (31 j + 7 i) mod 256; labels j mod 10), eval-mode BatchNorm:
   mag_based   per filter ||W_i||_2
   loss_based  g = batch-size-weighted mean gradient over batches of 128 until imp_samples images
@@ -80,7 +80,7 @@ MEASURES = {"mag_based": mag_based, "loss_based": loss_based, "grasp": grasp}
 
 
 def class_groups(batches, per_class):
-    """The first per_class images of every class, in loader order (PRUNING-SPEC 3.2)."""
+    """The first per_class images of every class, in loader order (docs/pruning-semantics.md §3.2)."""
     xs = torch.cat([to_input(p) for p, _ in batches])
     ys = torch.cat([y for _, y in batches])
     groups = []

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, Model, parseSafeTensors } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';

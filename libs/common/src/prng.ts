@@ -2,7 +2,7 @@
 // (seed, epoch, position) on any machine, which Math.random cannot give.
 
 /** splitmix32-style finaliser: turns any 32-bit integer into a well-mixed 32-bit integer. */
-export function mix32(x: number): number {
+function mix32(x: number): number {
   let z = (x + 0x9e3779b9) | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);

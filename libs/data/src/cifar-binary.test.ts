@@ -4,20 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeCifarBinary, encodeCifarBinary, readCifarBinary, writeCifarBinary } from './cifar-binary.js';
 import { DataError } from './errors.js';
-import { randomImages, tempDir } from './test-helpers.js';
+import { catchDataError, randomImages, tempDir } from './test-helpers.js';
 
 const dir = tempDir();
-
-/** Runs `fn`, asserts it throws a DataError, and returns it for further checks. */
-function catchDataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a DataError');
-}
 
 describe('CIFAR binary round trip', () => {
   it('CIFAR-10: write then read gives the same images and labels', () => {

@@ -7,21 +7,11 @@ import type { CifarSplit } from './cifar-format.js';
 import { DataError } from './errors.js';
 import { NdArray } from './pickle-values.js';
 import { writePickle } from './pickle-writer.js';
-import { fixturePixels, randomImages, tempDir } from './test-helpers.js';
+import { catchDataError, fixturePixels, randomImages, tempDir } from './test-helpers.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
 const root = tempDir();
 const CIFAR10_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
-function catchDataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a DataError');
-}
 
 function split10(count: number, seed: number): CifarSplit {
   const { images, labels } = randomImages(count, 10, seed);

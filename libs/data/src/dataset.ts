@@ -1,9 +1,8 @@
 // What every dataset format loads into: CHW image bytes plus labels per split, and class names.
 // The batcher, the registry and the data-loader service only see this shape.
 
-export type DatasetFormat = 'cifar10-binary' | 'cifar100-binary' | 'cifar10-python' | 'cifar100-python' | 'image-folder' | 'idx';
-
-export const DATASET_FORMATS: readonly DatasetFormat[] = ['cifar10-binary', 'cifar100-binary', 'cifar10-python', 'cifar100-python', 'image-folder', 'idx'];
+export const DATASET_FORMATS = ['cifar10-binary', 'cifar100-binary', 'cifar10-python', 'cifar100-python', 'image-folder', 'idx'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 /** One split: image i occupies bytes [i*3072, (i+1)*3072) in CHW order; labels index classNames. */
 export interface LabelledImages {

@@ -18,12 +18,12 @@ export const IDX_IMAGE_BYTES = IDX_SIDE * IDX_SIDE;
 /** Zero border on each side that takes a 28x28 image to the 32x32 the networks expect. */
 export const IDX_PAD = (CIFAR_SIDE - IDX_SIDE) / 2;
 /** Magic numbers: two zero bytes, type 0x08 (unsigned byte), number of dimensions. */
-export const IDX_IMAGES_MAGIC = 0x00000803;
-export const IDX_LABELS_MAGIC = 0x00000801;
+const IDX_IMAGES_MAGIC = 0x00000803;
+const IDX_LABELS_MAGIC = 0x00000801;
 const IMAGES_HEADER = 16;
 const LABELS_HEADER = 8;
 /** All three datasets have ten classes; a classes.txt beside the files sets another list. */
-export const IDX_DEFAULT_CLASSES = 10;
+const IDX_DEFAULT_CLASSES = 10;
 /** Optional file of class names, one per line, that overrides the names a folder name implies. */
 export const IDX_CLASS_FILE = 'classes.txt';
 
@@ -58,7 +58,7 @@ export const IDX_LAYOUT = {
 export const IDX_FILES: readonly string[] = [IDX_LAYOUT.train.images, IDX_LAYOUT.train.labels, IDX_LAYOUT.test.images, IDX_LAYOUT.test.labels];
 
 /** The file of `name` in `dir`: the raw file when present, else the gzipped one. */
-export function idxFile(dir: string, name: string): string {
+function idxFile(dir: string, name: string): string {
   const raw = join(dir, name);
   return existsSync(raw) ? raw : `${raw}.gz`;
 }

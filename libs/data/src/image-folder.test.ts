@@ -4,24 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { DataError } from './errors.js';
 import { encodeImage, writeImageFolder } from './image-folder-write.js';
 import { readImageFolder } from './image-folder.js';
-import { randomImages, tempDir } from './test-helpers.js';
+import { catchDataError, randomImages, tempDir } from './test-helpers.js';
 
 const root = tempDir();
 let n = 0;
 const fresh = (): string => join(root, `f${n++}`);
-
-function catchDataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a DataError');
-}
 
 /** A PNG of any size and colour type from a per-pixel RGBA function. */
 function png(width: number, height: number, colorType: 0 | 2 | 4 | 6, px: (x: number, y: number) => [number, number, number, number]): Buffer {

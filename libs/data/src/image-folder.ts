@@ -12,7 +12,7 @@ import { decodeImageInto } from './image-decode.js';
 import { RootGuard } from './root-guard.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
-export const IMAGE_FOLDER_SPLITS = ['train', 'test'] as const;
+const IMAGE_FOLDER_SPLITS = ['train', 'test'] as const;
 
 /** Python's sorted() order for str (code points), which UTF-8 byte order equals. */
 export function pythonSort(names: string[]): string[] {

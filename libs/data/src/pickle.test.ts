@@ -3,23 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cifarBatchDict } from './cifar-python.js';
-import { DataError } from './errors.js';
 import { readPickle } from './pickle-reader.js';
 import { NdArray, PyTuple, type PyKey, type PyValue } from './pickle-values.js';
 import { writePickle } from './pickle-writer.js';
-import { fixturePixels } from './test-helpers.js';
+import { catchDataError, fixturePixels } from './test-helpers.js';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
-
-function catchDataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a DataError');
-}
 
 /** A small value with every kind the writer emits. */
 function sample(): Map<PyKey, PyValue> {

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 
 /** The host part of host:port, without IPv6 brackets. */
-export function hostOf(address: string): string {
+function hostOf(address: string): string {
   const host = address.slice(0, address.lastIndexOf(':'));
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -21,7 +21,7 @@ type ClientCtor<C> = new (
  * wait for a WINDOW_UPDATE round trip several times per message; 8 MiB lets the data-loader run
  * ~20 batches ahead and doubled the streamed images/s in `flowprune bench --suites data`.
  */
-export const CLIENT_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+const CLIENT_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 /**
  * A client of a generated service with our message-size limits and flow-control window, over TLS

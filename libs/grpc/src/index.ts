@@ -1,11 +1,12 @@
 // The small gRPC helper lib: server start-up with health and graceful drain, clients, statuses.
+// Test helpers (temp dirs, test certificates, the fuzz harness) are `@flowprune/grpc/testing`.
 export * from './errors.js';
 export * from './handlers.js';
 export * from './server.js';
 export * from './client.js';
 export * from './process.js';
 export * from './launch.js';
-export * from './testing.js';
+export * from './scratch-dir.js';
 export * from './model-ref.js';
 export * from './data-stream.js';
 export * from './retry.js';
@@ -18,9 +19,7 @@ export * from './tls.js';
 export * from './tls-options.js';
 export * from './tls-hint.js';
 export * from './bind.js';
-export * from './testing-tls.js';
 export * from './request-checks.js';
 export * from './message-limit.js';
 export * from './admission.js';
-export * from './fuzz/index.js';
 export * from './process-memory.js';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './server.js';
 
-export const MAX_MESSAGE_MB_ENV = 'FLOWPRUNE_MAX_MESSAGE_MB';
+const MAX_MESSAGE_MB_ENV = 'FLOWPRUNE_MAX_MESSAGE_MB';
 /** grpc-js keeps message lengths in a signed 32-bit integer. */
 const LIMIT_MB = 2047;
 

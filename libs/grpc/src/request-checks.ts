@@ -4,7 +4,7 @@
 import { invalidArgument } from './errors.js';
 
 /** Longest free-text string (names, measures) a request may carry. */
-export const MAX_TEXT_LENGTH = 256;
+const MAX_TEXT_LENGTH = 256;
 
 /** An integer count in [min, max] (proto uint32 arrives as any number in 0..2^32-1). */
 export function checkCount(field: string, value: number, min: number, max: number, hint = ''): number {

@@ -4,7 +4,7 @@ import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { Backoff, type Clock, type Dependency, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /** No message within the idle timeout: reported (and retried) like a deadline. */
-export class StreamIdleError extends Error {
+class StreamIdleError extends Error {
   readonly code = status.DEADLINE_EXCEEDED;
   readonly details: string;
   constructor(dependency: Dependency, idleMs: number) {

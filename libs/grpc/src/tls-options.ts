@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { loadTls, serverCredentials, TlsConfigError, type TlsMaterial, type TlsSettings } from './tls.js';
 
-export const TLS_ENV = {
+const TLS_ENV = {
   cert: 'FLOWPRUNE_TLS_CERT',
   key: 'FLOWPRUNE_TLS_KEY',
   ca: 'FLOWPRUNE_TLS_CA',

@@ -10,7 +10,7 @@ import { isLoopbackAddress, plaintextBindWarning } from './bind.js';
 import { makeClient } from './client.js';
 import { unary } from './handlers.js';
 import { startServer, type StartedServer } from './server.js';
-import { makeTestPki, opensslMissing, type TestPki } from './testing-tls.js';
+import { makeTestPki, opensslMissing, type TestPki } from './testing/index.js';
 import { tlsHint } from './tls-hint.js';
 import { environmentTls, tlsEnv, tlsSettingsFromEnv } from './tls-options.js';
 import { loadTls, serverCredentials, TlsConfigError, type TlsSettings } from './tls.js';

@@ -29,7 +29,7 @@ export interface TlsMaterial {
 }
 
 /** The flag and variable behind each setting, for error messages. */
-export const TLS_SOURCES = {
+const TLS_SOURCES = {
   cert: '--tls-cert (FLOWPRUNE_TLS_CERT)',
   key: '--tls-key (FLOWPRUNE_TLS_KEY)',
   ca: '--tls-ca (FLOWPRUNE_TLS_CA)',

@@ -1,4 +1,4 @@
-// First-order statistics (PRUNING-SPEC §3.1): the batch-size-weighted averages of the per-batch
+// First-order statistics (docs/pruning-semantics.md §3.1): the batch-size-weighted averages of the per-batch
 // mean-loss gradients ḡ and of their elementwise squares s̄, over whole batches read until
 // imp_samples images have been consumed. Eval-mode BatchNorm, loss at temperature T.
 import type { Model } from '@flowprune/models';

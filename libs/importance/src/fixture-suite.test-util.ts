@@ -2,9 +2,10 @@
 // on one architecture, with every parameter read from its expected.json (the hidden set varies them).
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { chwToHwc, readCifarBinary } from '@flowprune/data';
+import { fixtureRoot, fixtureTolerance, layerRel, type FixtureExpected } from '@flowprune/common/testing';
+import { CIFAR_IMAGE_BYTES, chwToHwc, readCifarBinary } from '@flowprune/data';
 import { buildNetwork, Model, parseArch } from '@flowprune/models';
 import { initBackend } from '@flowprune/tensor';
 import { cachedFirstOrder, LossBasedImportance } from './gradient-measures.js';
@@ -16,39 +17,9 @@ import { getMeasure, resolveParams } from './registry.js';
 import { batchListData, classGroupsInOrder, splitIntoBatches, type SampleBatch } from './samples.js';
 import { StatisticsCache } from './statistics-cache.js';
 
-export const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+export const FIXTURES = fixtureRoot();
 
-export interface Expected {
-  architecture: string;
-  num_classes: number;
-  weights_file: string;
-  init_weights_file: string | null;
-  data_file: string;
-  batch_size: number;
-  imp_samples: number;
-  batches: number[][];
-  first_order: { T: number; batches_used: number; images_used: number; batch_weights: number[] };
-  hessian: { grasp_T: number; grad_preserve_T: number; n_samples_per_class: number; class_groups: number[][] };
-  measure_params: Record<string, { T?: number }>;
-  measures: Record<string, number[][]>;
-  per_weight?: { biased_loss_tracked?: { layers: number[]; shapes: number[][]; values: number[][] } };
-}
-
-/** The README's metric: max over layers of max_i |a − e| / max_i |e|. */
-export function layerRel(a: number[][], e: number[][]): number {
-  assert.equal(a.length, e.length, 'number of layers');
-  let worst = 0;
-  e.forEach((ev, l) => {
-    assert.equal(a[l].length, ev.length, `layer ${l} length`);
-    const scale = Math.max(...ev.map(Math.abs));
-    const diff = Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x)));
-    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
-  });
-  return worst;
-}
-
-/** README §6: rel ≤ 1e-3 for magnitude and first-order measures, ≤ 1e-2 for grasp and grad_preserve. */
-export const tolerance = (measure: string): number => (measure === 'grasp' || measure === 'grad_preserve' ? 1e-2 : 1e-3);
+export type Expected = FixtureExpected;
 
 /** The measure's own parameters from measure_params / imp_samples (its temperature under its name). */
 export function fixtureParams(info: MeasureInfo, e: Expected): Record<string, number> {
@@ -68,7 +39,7 @@ export function fixtureParams(info: MeasureInfo, e: Expected): Record<string, nu
 export function fixtureBatches(dir: string, e: Expected): SampleBatch[] {
   const split = readCifarBinary(join(dir, e.data_file), { variant: 'cifar10', numClasses: e.num_classes });
   const hwc = new Uint8Array(split.images.length);
-  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * 3072, hwc, i * 3072);
+  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * CIFAR_IMAGE_BYTES, hwc, i * CIFAR_IMAGE_BYTES);
   return splitIntoBatches(hwc, split.labels, e.batch_size);
 }
 
@@ -93,7 +64,7 @@ export function fixtureSuite(folder: string): void {
   const present = existsSync(join(dir, 'expected.json'));
   const arch = present ? (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected).architecture : folder;
   const skip = !present ? `no fixtures at ${dir}` : !archAvailable(arch) ? `${arch} is not in libs/models yet` : false;
-  test(`${folder}: every measure equals the fixture values within the README tolerance`, { skip }, async (t) => {
+  test(`${folder}: every measure equals the fixture values within the tolerance of docs/reference-fixtures.md §6`, { skip }, async (t) => {
     await initBackend({ log: () => undefined });
     const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
     const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(dir, e.weights_file))), { arch: e.architecture, numClasses: e.num_classes });
@@ -117,9 +88,9 @@ export function fixtureSuite(folder: string): void {
     const perClass = Math.trunc(e.imp_samples / e.num_classes);
     assert.equal(perClass, e.hessian.n_samples_per_class);
     const groups = classGroupsInOrder(batches, perClass, e.num_classes);
-    const all = batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.pixels.subarray(i * 3072, (i + 1) * 3072)));
+    const all = batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.pixels.subarray(i * CIFAR_IMAGE_BYTES, (i + 1) * CIFAR_IMAGE_BYTES)));
     groups.forEach((g, c) =>
-      e.hessian.class_groups[c].forEach((idx, k) => assert.ok(Buffer.from(g.pixels.subarray(k * 3072, (k + 1) * 3072)).equals(Buffer.from(all[idx])), `group ${c} image ${k} is image ${idx}`)),
+      e.hessian.class_groups[c].forEach((idx, k) => assert.ok(Buffer.from(g.pixels.subarray(k * CIFAR_IMAGE_BYTES, (k + 1) * CIFAR_IMAGE_BYTES)).equals(Buffer.from(all[idx])), `group ${c} image ${k} is image ${idx}`)),
     );
 
     const rels: string[] = [];
@@ -130,7 +101,7 @@ export function fixtureSuite(folder: string): void {
       const r = await m.compute({ model, params: fixtureParams(m.info, e), data, initWeights, cache });
       const rel = layerRel(r.scores, expected);
       rels.push(`${name} ${rel.toExponential(2)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-      if (!(rel <= tolerance(name))) failures.push(`${name}: rel ${rel} > ${tolerance(name)}`);
+      if (!(rel <= fixtureTolerance(name))) failures.push(`${name}: rel ${rel} > ${fixtureTolerance(name)}`);
     }
     t.diagnostic(`${arch} rel: ${rels.join(', ')}; float32 decisions corrected: ${cache.decisions.corrections}`);
     assert.deepEqual(failures, [], `${arch}: measures outside the tolerance`);

@@ -1,4 +1,4 @@
-// The per-filter formulas of PRUNING-SPEC §3.3 / fixtures README §4, over one filter layer's
+// The per-filter formulas of docs/pruning-semantics.md §3.3 / docs/reference-fixtures.md §4, over one filter layer's
 // host arrays. Sums run in float64 (plain JS numbers).
 import type { FilterLayer } from '@flowprune/models';
 

@@ -19,7 +19,7 @@ export const GRADIENT_FLOW_INFO: MeasureInfo = {
   parameters: [TEMPERATURE, GRASP_T, IMP_SAMPLES, BATCH_SIZE, EXACT_DECISIONS],
 };
 
-export const FLOW_QUANTITIES = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
+const FLOW_QUANTITIES = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
 export type FlowQuantity = (typeof FLOW_QUANTITIES)[number];
 export type FlowValues = Record<FlowQuantity, number> & {
   /** Σ(θ − θ₀)², when θ₀ was given. */

@@ -1,4 +1,4 @@
-// First-order measures (PRUNING-SPEC §3.1, §3.3): reductions of ḡ / s̄ with the weights.
+// First-order measures (docs/pruning-semantics.md §3.1, §3.3): reductions of ḡ / s̄ with the weights.
 import { firstOrderStatistics, type FirstOrderStatistics } from './first-order.js';
 import { FORMULAS, perFilter, type FormulaName } from './formulas.js';
 import { layerArrays } from './layer-arrays.js';
@@ -32,7 +32,7 @@ const TRACKABLE = { trackable: true };
 export const LossBasedImportance = firstOrderMeasure('loss_based', 'Σ_j |W_j·ḡ_j|: first-order (Taylor) loss preservation', false, TRACKABLE);
 export const BiasedLossImportance = firstOrderMeasure('biased_loss', 'Σ_j W_j²·|ḡ_j|: loss preservation biased towards large weights', false, {
   ...TRACKABLE,
-  // With θ₀ (use_init) a run asks for the biased_loss_init estimate (PRUNING-SPEC §8).
+  // With θ₀ (use_init) a run asks for the biased_loss_init estimate (docs/pruning-semantics.md §8).
   initVariant: 'biased_loss_init',
 });
 export const BiasedLossInitImportance = firstOrderMeasure(
@@ -61,7 +61,7 @@ export const BiasedLossTrackedImportance: ImportanceMeasure = {
     description:
       'biased_loss_tracked as one estimate: Σ_j |W_j|·|W_j·ḡ_j| (use_l2 on, as the paper forces); the trainer averages it over the last minibatches with TrackedImportance',
     trackable: true,
-    // The paper's main.py: a per-weight measure, tracked, with momentum kept (PRUNING-SPEC §1).
+    // The paper's main.py: a per-weight measure, tracked, with momentum kept (docs/pruning-semantics.md §1).
     forcesRunSettings: { useInit: false, useL2: true, preserveMomentum: true, trackImportance: true },
   },
   compute: (input) => BiasedLossTrackedL2Importance.compute(input),

@@ -1,4 +1,4 @@
-// Hessian-gradient measures (PRUNING-SPEC §3.2–3.3): grasp (signed) and grad_preserve.
+// Hessian-gradient measures (docs/pruning-semantics.md §3.2–3.3): grasp (signed) and grad_preserve.
 import { FORMULAS, perFilter } from './formulas.js';
 import { hessianGradientProduct, type HessianGradientProduct } from './hessian.js';
 import { layerArrays } from './layer-arrays.js';

@@ -1,4 +1,4 @@
-// The Hessian-gradient product of GraSP / grad_preserve (PRUNING-SPEC §3.2):
+// The Hessian-gradient product of GraSP / grad_preserve (docs/pruning-semantics.md §3.2):
 //   g  = (1/C)·Σ_c ∇L_c          (held constant)
 //   Hg = (1/C)·Σ_c ∇_θ⟨g, ∇L_c⟩   over all trainable tensors,
 // with L_c the mean loss of class group c. All groups have the same size, so both are means over

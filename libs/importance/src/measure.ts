@@ -17,7 +17,7 @@ export interface MeasureParameterInfo {
 /** Run settings that measure parameters take their values from. */
 export type RunSetting = 'temperature' | 'impSamples' | 'graspTemperature';
 
-/** Run settings the paper's main.py forces when a run uses a measure (PRUNING-SPEC §1). */
+/** Run settings the paper's main.py forces when a run uses a measure (docs/pruning-semantics.md §1). */
 export interface ForcedRunSettings {
   graspTemperature?: number;
   useInit?: boolean;
@@ -34,7 +34,7 @@ export interface MeasureInfo {
   parameters: MeasureParameterInfo[];
   /** Reads int(imp_samples / classes) images of every class (the Hessian-gradient groups), not whole leading batches. */
   hessianGroups?: boolean;
-  /** The trainer can track it over each round's last minibatches instead of asking an estimator (PRUNING-SPEC §8). */
+  /** The trainer can track it over each round's last minibatches instead of asking an estimator (docs/pruning-semantics.md §8). */
   trackable?: boolean;
   /** The measure a run biased towards θ₀ (use_init) asks the estimator for instead. */
   initVariant?: string;

@@ -49,7 +49,7 @@ export interface ExactForward {
 }
 
 /** One key per image of the batch (its pixels): equal keys, equal inputs. */
-export function sampleKeys(b: SampleBatch): string[] {
+function sampleKeys(b: SampleBatch): string[] {
   const per = b.height * b.width * b.channels;
   return Array.from({ length: b.count }, (_, i) => Buffer.from(b.pixels.buffer, b.pixels.byteOffset + i * per, per).toString('base64'));
 }

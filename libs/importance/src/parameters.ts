@@ -1,4 +1,4 @@
-// The tunable parameters of the measures, with the paper's defaults (PRUNING-SPEC §1).
+// The tunable parameters of the measures, with the paper's defaults (docs/pruning-semantics.md §1).
 import type { MeasureParameterInfo } from './measure.js';
 
 export const TEMPERATURE: MeasureParameterInfo = {

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { BUILTIN_MEASURES, isTrackable, knownMeasure, measureToEstimate, RUN_SETTING_OF_PARAMETER, TRACKABLE_MEASURES } from './registry.js';
 
-test('trackable measures: the per-weight biased_loss_tracked and the per-filter first-order ones (PRUNING-SPEC §8)', () => {
+test('trackable measures: the per-weight biased_loss_tracked and the per-filter first-order ones (docs/pruning-semantics.md §8)', () => {
   assert.deepEqual([...TRACKABLE_MEASURES].sort(), ['biased_loss', 'biased_loss_tracked', 'fisher', 'loss_based', 'nvidia', 'tfo']);
   assert.equal(isTrackable('grasp'), false);
   assert.equal(isTrackable('someone_elses_measure'), false);

@@ -48,7 +48,7 @@ export function knownMeasure(name: string): MeasureInfo | undefined {
   return BUILTIN_MEASURES.get(name)?.info;
 }
 
-/** Measures the trainer can track over each round's last minibatches (PRUNING-SPEC §8). */
+/** Measures the trainer can track over each round's last minibatches (docs/pruning-semantics.md §8). */
 export const TRACKABLE_MEASURES: readonly string[] = [...BUILTIN_MEASURES.values()].filter((m) => m.info.trackable).map((m) => m.info.name);
 
 export const isTrackable = (measure: string): boolean => knownMeasure(measure)?.trackable === true;

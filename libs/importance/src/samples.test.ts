@@ -1,4 +1,4 @@
-// The sample rules of the fixtures README §4 on small synthetic data: whole batches until the
+// The sample rules of docs/reference-fixtures.md §4 on small synthetic data: whole batches until the
 // budget is reached, class groups = first images of each class in order.
 import { strict as assert } from 'node:assert';
 import { before, test } from 'node:test';

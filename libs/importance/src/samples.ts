@@ -1,5 +1,5 @@
 // Where the gradient-based measures read images: batches in the order they are consumed, and the
-// class-balanced groups of the Hessian measures (fixtures README §4, PRUNING-SPEC §3.1–3.2).
+// class-balanced groups of the Hessian measures (docs/reference-fixtures.md §4; docs/pruning-semantics.md §3.1–3.2).
 import { MeasureError } from './measure.js';
 
 /** Images as uint8 NHWC pixels with class labels (a data-loader ImageBatch fits this shape). */

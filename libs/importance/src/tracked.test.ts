@@ -1,4 +1,4 @@
-// TrackedImportance against hand computations of PRUNING-SPEC §8.
+// TrackedImportance against hand computations of docs/pruning-semantics.md §8.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { FilterLayer } from '@flowprune/models';

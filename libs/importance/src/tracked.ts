@@ -1,4 +1,4 @@
-// Tracked importance (PRUNING-SPEC §8): during each round's training epoch, after the optimizer
+// Tracked importance (docs/pruning-semantics.md §8): during each round's training epoch, after the optimizer
 // step of each of the last `track_batches` minibatches, the measure is evaluated on the gradient
 // of that minibatch and the post-step weights, and folded into a running average
 // M ← α·new + (1 − α)·M that starts at zeros and is reset after every pruning step.

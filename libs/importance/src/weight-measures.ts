@@ -1,4 +1,4 @@
-// Measures of the weights alone (PRUNING-SPEC §3.3).
+// Measures of the weights alone (docs/pruning-semantics.md §3.3).
 import { FORMULAS, perFilter, type FormulaName } from './formulas.js';
 import { layerArrays } from './layer-arrays.js';
 import type { ImportanceMeasure } from './measure.js';

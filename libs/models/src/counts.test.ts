@@ -2,11 +2,12 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { buildNetwork, parseArch } from './arch/index.js';
 import { countFlops, countMacs, countParameters } from './counts.js';
-import { fixturesPresent, readExpected, readSizeTable } from './fixtures.test-util.js';
+import { readFixtureExpected } from '@flowprune/common/testing';
+import { fixturesPresent, readSizeTable } from './fixtures.test-util.js';
 
 const implemented = new Set(['vgg13', 'resnet56', 'mobilenet_v1']);
 
-test('parameter, MAC and ptflops counts equal the fixture README table', { skip: !fixturesPresent && 'no fixtures' }, () => {
+test('parameter, MAC and ptflops counts equal the table of the fixtures (docs/reference-fixtures.md §7)', { skip: !fixturesPresent && 'no fixtures' }, () => {
   const rows = readSizeTable().filter((r) => implemented.has(r.arch));
   assert.ok(rows.length >= 4, `expected size rows for vgg13 and resnet56, found ${rows.length}`);
   for (const r of rows) {
@@ -19,7 +20,7 @@ test('parameter, MAC and ptflops counts equal the fixture README table', { skip:
 
 test('filter layers match expected.json layers', { skip: !fixturesPresent && 'no fixtures' }, () => {
   for (const arch of implemented) {
-    const e = readExpected(arch) as { layers: { conv: string; bn: string; out_channels: number; fan_in: number }[]; num_classes: number };
+    const e = readFixtureExpected(arch);
     const net = buildNetwork(parseArch(arch), e.num_classes);
     assert.equal(net.filterLayers.length, e.layers.length);
     net.filterLayers.forEach((l, i) => {

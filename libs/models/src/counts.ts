@@ -37,13 +37,17 @@ export function countFlops(net: Network): number {
   return flops;
 }
 
-/**
- * Bytes of parameters and buffers as a checkpoint stores them (4 per float, 8 per
- * num_batches_tracked). Compression ratio = bytes(unpruned) / bytes(pruned), as the paper's
- * file-size ratio.
- */
-export function stateBytes(net: Network): number {
+/** Bytes of parameters and buffers as a checkpoint stores them (4 per float, 8 per num_batches_tracked). */
+function stateBytes(net: Network): number {
   let bytes = 0;
   for (const p of net.params) bytes += p.kind === 'bn_num_batches_tracked' ? 8 : 4 * p.shape.reduce((a, b) => a * b, 1);
   return bytes;
+}
+
+/**
+ * The compression ratio of docs/pruning-semantics.md §10: bytes(unpruned) / bytes(pruned), the paper's
+ * checkpoint file-size ratio.
+ */
+export function compressionRatio(unpruned: Network, pruned: Network): number {
+  return stateBytes(unpruned) / stateBytes(pruned);
 }

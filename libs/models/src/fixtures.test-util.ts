@@ -1,15 +1,11 @@
 // Locates ../shared/fixtures (beside the checkout) and reads its reference tables.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fixtureRoot } from '@flowprune/common/testing';
 
-export const FIXTURES_DIR = resolve(
-  process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'),
-);
+export const FIXTURES_DIR = fixtureRoot();
 export const fixturesPresent = existsSync(join(FIXTURES_DIR, 'README.md'));
 
-export function readExpected(arch: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(FIXTURES_DIR, arch, 'expected.json'), 'utf8')) as Record<string, unknown>;
-}
 
 /** Rows of the README's "Sizes" table: network | classes | parameters | MACs | ptflops count. */
 export function readSizeTable(): { arch: string; classes: number; params: number; macs: number; flops: number }[] {

@@ -8,7 +8,6 @@ export * from './counts.js';
 export * from './layout.js';
 export * from './model.js';
 export * from './safetensors.js';
-export { BN_EPS } from './layers.js';
 export * from './finite-weights.js';
 export * from './network-of.js';
 export * from './graph/index.js';

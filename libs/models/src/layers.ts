@@ -1,10 +1,7 @@
 // The tfjs operations of graph nodes (NHWC activations, parameters in tfjs layout).
 import { batchNorm2d, batchNorm2dTrain, tf, type BatchNormPost } from '@flowprune/tensor';
 import type { ForwardContext, ParamReader } from './arch/types.js';
-import { BN_EPS } from './graph/builder.js';
 import type { BatchNormNode, ConvNode, LinearNode, Padding4, PoolNode } from './graph/types.js';
-
-export { BN_EPS };
 
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
 

@@ -30,7 +30,7 @@ export interface OnnxExportOptions {
 }
 
 /** The symbolic batch dimension of the input and output. */
-export const BATCH_DIM = 'batch';
+const BATCH_DIM = 'batch';
 
 /** The ONNX model of a graph with its weights (PyTorch layout, by state_dict name). */
 export function graphToOnnx(graph: Graph, weights: StateDict, opts: OnnxExportOptions = {}): ModelProto {

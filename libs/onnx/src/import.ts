@@ -50,10 +50,10 @@ export const SUPPORTED_OPS = [
 ] as const;
 
 /** Values per input image the importer accepts (a 4096×4096 RGB image is 50M). */
-export const MAX_IMAGE_VALUES = 2 ** 26;
+const MAX_IMAGE_VALUES = 2 ** 26;
 
 /** Default-domain opsets whose semantics of these operators the importer follows. */
-export const IMPORT_OPSETS = { min: 9, max: 21 } as const;
+const IMPORT_OPSETS = { min: 9, max: 21 } as const;
 
 export interface ImportedGraph {
   graph: Graph;

@@ -6,7 +6,7 @@ import { onnxToGraph } from './import.js';
 import { decodeOnnx, floatValues, metadataOf, OnnxError, type ModelProto } from './onnx-file.js';
 
 /** The metadata_props keys flowprune writes, as in its safetensors checkpoints. */
-export const METADATA_KEYS = { arch: 'arch', numClasses: 'num_classes', config: 'config' } as const;
+const METADATA_KEYS = { arch: 'arch', numClasses: 'num_classes', config: 'config' } as const;
 
 /** metadata_props for a model: what modelFromOnnx needs to rebuild it. */
 export const flowpruneMetadata = (model: FlowpruneModel): Record<string, string> => ({

@@ -1,4 +1,4 @@
-// Carrying SGD momentum buffers across a pruning step (PRUNING-SPEC §7, preserve_moment).
+// Carrying SGD momentum buffers across a pruning step (docs/pruning-semantics.md §7, preserve_moment).
 import { Model, tfShape, tfToTorch, torchToTf } from '@flowprune/models';
 import { tf } from '@flowprune/tensor';
 import { applyTensorPlan } from './apply.js';

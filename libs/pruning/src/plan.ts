@@ -1,4 +1,4 @@
-// How each state_dict tensor of the current network maps into the pruned one (PRUNING-SPEC §6),
+// How each state_dict tensor of the current network maps into the pruned one (docs/pruning-semantics.md §6),
 // derived from what is removed per channel-dependency group.
 import { configWithWidths, resizeGraph, type ArchConfig, type Graph, type Network } from '@flowprune/models';
 import type { ChannelGroup } from './dependency.js';
@@ -88,7 +88,7 @@ export function surgeryPlan(net: Network, decision: PruningDecision): SurgeryPla
 }
 
 /**
- * The paper's decision (PRUNING-SPEC §6): a layer's removed channels leave its group physically;
+ * The paper's decision (docs/pruning-semantics.md §6): a layer's removed channels leave its group physically;
  * on a residual stream they are masked instead (the stream is never narrowed), and pinned layers
  * keep everything; a depthwise layer follows the layer producing its channels.
  */

@@ -1,35 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
 import { initBackend } from '@flowprune/tensor';
 import { Model } from '@flowprune/models';
 import { stateChecksums } from './checksums.js';
 import { defaultRatios, nextPCumulative, thresholdRatios } from './schedule.js';
 import { originalWidths, pruneStep } from './prune-step.js';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const present = existsSync(join(FIXTURES, 'README.md'));
 
-interface Example {
-  name: string;
-  p_total?: number;
-  n_rounds?: number;
-  thresholds?: number[];
-  round: number;
-  ratio: number;
-  p_cumulative: number;
-  effective_ratio: number;
-  n_entries: number;
-  n_prune: number;
-  prune_counts: number[];
-  remaining: number[];
-  survivors: number[][];
-  pruned_config: unknown;
-  effective_config?: unknown;
-  masks_zeroed?: Record<string, number[]>;
-  pruned_checksums: Record<string, [number[], number, number]>;
-}
 
 before(async () => {
   await initBackend();
@@ -37,11 +19,7 @@ before(async () => {
 
 for (const arch of ['vgg13', 'resnet56', 'mobilenet_v1']) {
   test(`${arch}: selection_examples reproduced exactly`, { skip: !present && 'no fixtures' }, () => {
-    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
-      num_classes: number;
-      measures: { mag_based: number[][] };
-      selection_examples: Example[];
-    };
+    const e = readFixtureExpected(arch);
     const bytes = new Uint8Array(readFileSync(join(FIXTURES, arch, 'weights.safetensors')));
     const model = Model.fromSafeTensors(bytes, { arch, numClasses: e.num_classes });
     // The examples rank the float32 mag_based values.

@@ -1,4 +1,4 @@
-// One pruning step: rank, select, operate (PRUNING-SPEC §5–6), by a named policy.
+// One pruning step: rank, select, operate (docs/pruning-semantics.md §5–6), by a named policy.
 import { buildNetwork, GRAPH_ARCH, graphNetwork, Model, unprunedNetwork, type Network } from '@flowprune/models';
 import { applyPlanToStateDict } from './apply.js';
 import { genericStep, type GenericOptions } from './generic.js';
@@ -51,7 +51,7 @@ export function originalWidths(net: Network): number[] {
   return unprunedNetwork(net).filterLayers.map((l) => l.outChannels);
 }
 
-export function validateImportance(net: Network, importance: number[][]): void {
+function validateImportance(net: Network, importance: number[][]): void {
   if (!Array.isArray(importance) || importance.length !== net.filterLayers.length)
     throw new PruneError(`importance must have one vector per filter layer: ${net.arch} has ${net.filterLayers.length}, got ${importance?.length}`);
   net.filterLayers.forEach((layer, l) => {

@@ -1,4 +1,4 @@
-// The paper's global ranking and selection of one pruning step (PRUNING-SPEC §5), its rules read
+// The paper's global ranking and selection of one pruning step (docs/pruning-semantics.md §5), its rules read
 // off the network's dependency structure.
 import type { Network } from '@flowprune/models';
 import { pruningStructure } from './structure.js';

@@ -1,4 +1,4 @@
-// The schedule and p_cumulative against the worked examples of PRUNING-SPEC §4.
+// The schedule and p_cumulative against the worked examples of docs/pruning-semantics.md §4.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { defaultRatios, nextPCumulative, ScheduleError, thresholdRatios } from './schedule.js';

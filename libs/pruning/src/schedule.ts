@@ -1,4 +1,4 @@
-// The per-round pruning ratios and the paper's integer p_cumulative (PRUNING-SPEC §4).
+// The per-round pruning ratios and the paper's integer p_cumulative (docs/pruning-semantics.md §4).
 
 export class ScheduleError extends Error {
   readonly kind = 'invalid-argument';

@@ -86,7 +86,7 @@ test('momentum buffers are carried over restricted like their parameters', () =>
     const model = randomModel(arch, 10, 2);
     const res = pruneStep(model, randomImportance(model, 9), { ratio: 0.3, pCumulative: 70, originalWidths: originalWidths(model.net) });
     // Use the weights themselves as "buffers": the carried buffer must equal the pruned weight,
-    // except where surgery zeroed masked ResNet rows (their momentum is kept, quirk Q6).
+    // except where surgery zeroed masked ResNet rows (their momentum is kept, docs/pruning-semantics.md, quirk Q6).
     const buffers = new Map([...model.vars].filter(([, v]) => v.trainable).map(([k, v]) => [k, v as tf.Tensor]));
     const carried = carryMomentum(buffers, model, res.model, res.plan);
     assert.equal(carried.size, buffers.size);

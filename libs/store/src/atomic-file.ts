@@ -6,7 +6,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files start with this, so directory scans can skip them. */
-export const TEMP_PREFIX = '.tmp-';
+const TEMP_PREFIX = '.tmp-';
 
 /** Writes `data` to a temp file in the same directory, fsyncs it, then renames it over `path`. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {

@@ -52,7 +52,7 @@ async function rejectsWith(p: Promise<unknown>, code: StoreErrorCode): Promise<v
   });
 }
 
-export const BAD_IDS: readonly string[] = ['../escape', 'a/b', 'a\\b', '..', '.', '', '/etc', 'a\u0000b', 'x'.repeat(200), '.hidden'];
+const BAD_IDS: readonly string[] = ['../escape', 'a/b', 'a\\b', '..', '.', '', '/etc', 'a\u0000b', 'x'.repeat(200), '.hidden'];
 
 export function runStoreContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
   describe(`RunStore contract: ${name}`, () => {

@@ -37,4 +37,3 @@ export {
 } from './record.js';
 export { MongoRunStore, createMongoRunStore, type MongoRunStoreOptions } from './mongo-run-store.js';
 export { isMongoUri, openRunStore } from './open-store.js';
-export { runStoreOption } from './store-option.js';

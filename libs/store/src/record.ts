@@ -1,5 +1,5 @@
 // Pure functions that build, validate, patch and filter run documents. Kept free of I/O so every
-// RunStore implementation (file now, MongoDB later) applies exactly the same rules.
+// RunStore implementation (FileRunStore, MongoRunStore) applies exactly the same rules.
 
 import { StoreError } from './errors.js';
 import { assertPlainJson } from './json-check.js';

@@ -1,6 +1,6 @@
-// The run document. It is stored as plain JSON by FileRunStore and is meant to be stored as-is
-// in MongoDB later, so it holds only JSON values (strings, finite numbers, booleans, null,
-// arrays, plain objects) — timestamps are ISO-8601 strings, not Date objects.
+// The run document. FileRunStore stores it as plain JSON and MongoRunStore as-is in a collection,
+// so it holds only JSON values (strings, finite numbers, booleans, null, arrays, plain objects) —
+// timestamps are ISO-8601 strings, not Date objects.
 
 // `queued`: waiting for a trainer to claim it (oldest `queuedAt` first); `running`: held by a trainer under a lease.
 // `interrupted`: stopped by a trainer shutdown (SIGTERM); `flowprune resume` continues it from its last epoch snapshot.

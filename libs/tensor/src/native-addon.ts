@@ -78,7 +78,7 @@ export interface NativeAddon {
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };
 
-export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/flowprune_native.node', import.meta.url));
+const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/flowprune_native.node', import.meta.url));
 
 let loaded: AddonLoad | undefined;
 
@@ -89,7 +89,7 @@ export function loadNativeAddon(): AddonLoad {
 }
 
 /** FLOWPRUNE_NATIVE=off (or 0, false) keeps the addon unloaded, as if it were not built. */
-export function nativeDisabled(): boolean {
+function nativeDisabled(): boolean {
   return ['off', '0', 'false'].includes((process.env['FLOWPRUNE_NATIVE'] ?? '').trim().toLowerCase());
 }
 

@@ -26,7 +26,7 @@ function isWasmBackend(b: unknown): b is WasmBackendInternals {
 }
 
 /** True for float32 [n, h, w, c] tensors with c divisible by 8: the ones that may be blocked. */
-export function blockable(t: tf.TensorInfo): boolean {
+function blockable(t: tf.TensorInfo): boolean {
   return t.dtype === 'float32' && t.shape.length === 4 && (t.shape[3] ?? 0) % 8 === 0 && (t.shape[3] ?? 0) > 0;
 }
 

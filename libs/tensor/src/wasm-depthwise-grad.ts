@@ -23,7 +23,7 @@ function checkSupported(kernel: string, filterShape: number[], dilations: number
  * followed by a sum over n. Every multiply is needed (no wasted FLOPs), but XNNPACK has no
  * fast path for such large depthwise kernels, so this runs well below forward-conv speed.
  */
-export function depthwiseFilterGrad(
+function depthwiseFilterGrad(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   filterShape: [number, number, number, number],
@@ -46,7 +46,7 @@ export function depthwiseFilterGrad(
 }
 
 /** dx via transposedConv: each phase is a stride-1 depthwise conv of dy with flipped filter taps. */
-export function depthwiseInputGrad(
+function depthwiseInputGrad(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   inputShape: [number, number, number, number],

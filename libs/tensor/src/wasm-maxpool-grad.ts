@@ -13,7 +13,7 @@ const { computePool2DInfo } = tf.backend_util;
  * window offset (i, j) it compares the strided view x[i::s, j::s] with the running maximum (strict >,
  * so the first maximum wins), then scatters dy to the winning offset's positions.
  */
-export function maxPoolInputGrad(
+function maxPoolInputGrad(
   dy: tf.Tensor4D,
   x: tf.Tensor4D,
   filterSize: [number, number] | number,

@@ -1,14 +1,8 @@
 import { tf } from '@flowprune/tensor';
+import type { SampleBatch } from '@flowprune/importance';
 
-/** A batch as it arrives from the data-loader: uint8 NHWC pixels and class labels. */
-export interface PixelBatch {
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  pixels: Uint8Array;
-  labels: ArrayLike<number>;
-}
+/** A batch as it arrives from the data-loader: uint8 NHWC pixels and class labels (the measures' SampleBatch). */
+export type PixelBatch = SampleBatch;
 
 /** x = (v/255 − 0.5)/0.5 in float32, as torchvision's ToTensor + Normalize(0.5, 0.5). */
 export function batchToTensors(b: PixelBatch): { x: tf.Tensor4D; y: tf.Tensor1D } {

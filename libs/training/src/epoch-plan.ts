@@ -1,4 +1,4 @@
-// The run as a flat list of epochs (PRUNING-SPEC §9), so a run can stop after any of them and
+// The run as a flat list of epochs (docs/pruning-semantics.md §9), so a run can stop after any of them and
 // resume at the next.
 import { defaultRatios, thresholdRatios } from '@flowprune/pruning';
 import type { Phase } from './events.js';

@@ -16,7 +16,7 @@ import type { Phase } from './events.js';
 import type { RunConfig } from './run-config.js';
 
 /** [Σθ², Σḡ², Σθ·ḡ, Σθ·Hḡ]: the order of every stored quadruple. */
-export const FLOW_FIELDS = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
+const FLOW_FIELDS = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
 type Quad = [number, number, number, number];
 
 /** One point of the quantities over training. */
@@ -77,7 +77,7 @@ export interface RunAnalysis {
 }
 
 /** The measures compared at pruning steps: all built-ins that need no θ₀ (biased_loss_tracked is biased_loss_tracked_l2 once). */
-export function comparedMeasures(): MeasureInfo[] {
+function comparedMeasures(): MeasureInfo[] {
   return [...BUILTIN_MEASURES.values()].map((m) => m.info).filter((i) => !i.needsInitWeights && i.name !== 'biased_loss_tracked');
 }
 

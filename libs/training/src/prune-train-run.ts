@@ -1,6 +1,6 @@
-// The paper's prune+train pipeline (PRUNING-SPEC §9) as a resumable walk over planned epochs. Every
+// The paper's prune+train pipeline (docs/pruning-semantics.md §9) as a resumable walk over planned epochs. Every
 // outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
-import { countFlops, countParameters, Model, stateBytes, type Network } from '@flowprune/models';
+import { compressionRatio, countFlops, countParameters, Model, stateBytes, type Network } from '@flowprune/models';
 import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, policyFor, pruneStep } from '@flowprune/pruning';
 import {
   ATTR_ARCH,
@@ -45,7 +45,7 @@ export interface ExternalEvaluation {
   latency?: LatencyMeasurementData[];
 }
 
-/** In-trainer importance tracking over a round's last minibatches (PRUNING-SPEC §8). */
+/** In-trainer importance tracking over a round's last minibatches (docs/pruning-semantics.md §8). */
 export interface ImportanceTracker {
   reset(model: Model): void;
   /** Called after each optimizer step of a round's last `trackBatches` minibatches. */
@@ -128,9 +128,9 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
   // Imported models are pruned by the generic policy with its defaults (policyFor, libs/pruning/src/generic.ts).
   const policy = policyFor(baseNet);
   const widths0 = originalWidths(baseNet);
-  const base = { params: countParameters(baseNet), flops: countFlops(baseNet), bytes: stateBytes(baseNet), channels: widths0 };
+  const base = { params: countParameters(baseNet), flops: countFlops(baseNet), channels: widths0 };
   let model = resume?.model ?? ports.initialModel ?? Model.init(baseNet, cfg.seed);
-  // θ₀: the network as loaded at start, pruned alongside the model (PRUNING-SPEC §6.4).
+  // θ₀: the network as loaded at start, pruned alongside the model (docs/pruning-semantics.md §6.4).
   let initModel = cfg.useInit ? (resume?.initModel ?? Model.fromStateDict(model.net, model.stateDict(), 'initial weights')) : undefined;
   let opt = new Sgd({ lr: cfg.lrPrune, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
   for (const [k, v] of resume?.buffers ?? []) opt.buffers.set(k, v);
@@ -293,7 +293,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
     accuracyAfterPruning: progress.accuracyAfterPruning,
     accuracyAfterFinetune: finalEval.accuracy,
     bestTestAccuracy: progress.bestAccuracy >= 0 ? progress.bestAccuracy : finalEval.accuracy,
-    compressionRatio: base.bytes / stateBytes(model.net),
+    compressionRatio: compressionRatio(baseNet, model.net),
     channelsBefore: base.channels,
     channelsAfter: effectiveChannels(model),
     stageSeconds: progress.stageSeconds,

@@ -1,4 +1,4 @@
-// A resolved run: the paper's defaults filled in, every value checked (PRUNING-SPEC §1, §2, §9).
+// A resolved run: the paper's defaults filled in, every value checked (docs/pruning-semantics.md §1, §2, §9).
 import { isTrackable, knownMeasure, TRACKABLE_MEASURES } from '@flowprune/importance';
 import { ARCH_NAMES, buildNetwork, GRAPH_ARCH, type ArchName, type Network } from '@flowprune/models';
 
@@ -55,9 +55,9 @@ export interface AnalysisConfig {
   samples: number;
 }
 
-export const DEFAULT_ANALYSIS_SAMPLES = 128;
+const DEFAULT_ANALYSIS_SAMPLES = 128;
 
-export const PAPER_SCHEDULE: LrPhase[] = [
+const PAPER_SCHEDULE: LrPhase[] = [
   { lr: 0.1, epochs: 80 },
   { lr: 0.01, epochs: 40 },
   { lr: 0.001, epochs: 40 },
@@ -115,7 +115,7 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     useInit: input.useInit ?? false,
     analysis: input.analysis ? { everyBatches: input.analysis.everyBatches, samples: pick(input.analysis.samples, DEFAULT_ANALYSIS_SAMPLES) } : undefined,
   };
-  // Derived settings of the paper's main.py (PRUNING-SPEC §1): the measure's registry entry says which.
+  // Derived settings of the paper's main.py (docs/pruning-semantics.md §1): the measure's registry entry says which.
   const measure = knownMeasure(cfg.measure);
   Object.assign(cfg, measure?.forcesRunSettings);
   if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 2) throw new RunConfigError('num_classes', `must be ≥ 2, got ${cfg.numClasses}`);
@@ -135,13 +135,13 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     throw new RunConfigError(
       'track_importance',
       measure?.hessianGroups
-        ? `cannot be used with ${cfg.measure}: the Hessian-gradient measures need a data loader (quirk Q9)`
+        ? `cannot be used with ${cfg.measure}: the Hessian-gradient measures need a data loader (docs/pruning-semantics.md, quirk Q9)`
         : `cannot be used with ${cfg.measure || 'no measure'}; trackable measures: ${TRACKABLE_MEASURES.join(', ')}`,
     );
   // The per-weight measures are those that force use_l2 (their values need its reduction).
   const perWeight = TRACKABLE_MEASURES.filter((m) => knownMeasure(m)?.forcesRunSettings?.useL2);
   if (cfg.trackImportance && cfg.useL2 && !perWeight.includes(cfg.measure))
-    throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (${perWeight.join(', ')}), not ${cfg.measure} (quirk Q9)`);
+    throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (${perWeight.join(', ')}), not ${cfg.measure} (docs/pruning-semantics.md, quirk Q9)`);
   if (cfg.analysis) {
     const { everyBatches, samples } = cfg.analysis;
     if (!Number.isInteger(everyBatches) || everyBatches < 0) throw new RunConfigError('analysis.every_batches', `must be a whole number ≥ 0, got ${everyBatches}`);

@@ -1,4 +1,4 @@
-// Tracked importance in the trainer (PRUNING-SPEC §8): the run loop's ImportanceTracker port,
+// Tracked importance in the trainer (docs/pruning-semantics.md §8): the run loop's ImportanceTracker port,
 // backed by libs/importance's TrackedImportance, fed with each tracked step's gradients.
 import { TrackedImportance, type TrackedLayerState, type TrackedMeasureName } from '@flowprune/importance';
 import { tfToTorch, type FilterLayer, type Model } from '@flowprune/models';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, Split, type StreamBatchesRequest, type StreamBatchesResponse } from '@flowprune/proto';
 
 let svc: LaunchedService;

@@ -17,7 +17,8 @@ import {
   writeCifarPythonDirectory,
   writePickle,
 } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, Split, type StreamBatchesResponse } from '@flowprune/proto';
 
 let svc: LaunchedService;

@@ -12,7 +12,8 @@ import {
   writeCifarPythonDirectory,
   type BatchOptions,
 } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, Split, type ImageBatch, type StreamBatchesRequest, type StreamBatchesResponse } from '@flowprune/proto';
 import { mulberry32 } from '@flowprune/common';
 

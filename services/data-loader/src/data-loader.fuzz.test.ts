@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, launchService, RawClient, runFuzz, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { launchService, type LaunchedService } from '@flowprune/grpc';
+import { formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, RawClient, runFuzz, tempDir } from '@flowprune/grpc/testing';
 import {
   DataLoaderServiceService as Svc,
   DescribeRequest,

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { launchService, processMemory, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { launchService, processMemory, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, Split, type StreamBatchesRequest, type StreamBatchesResponse } from '@flowprune/proto';
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, Split, type ImageBatch, type StreamBatchesRequest, type StreamBatchesResponse } from '@flowprune/proto';
 
 let svc: LaunchedService;

@@ -3,9 +3,9 @@
 import { checkCount, checkEnum, checkText, invalidArgument } from '@flowprune/grpc';
 import { Split, type DatasetRef, type SampleBalancedRequest, type StreamBatchesRequest } from '@flowprune/proto';
 
-export const MAX_BATCH = 4096;
+const MAX_BATCH = 4096;
 /** More shards than this is a mistake, not a cluster: every shard would be (nearly) empty. */
-export const MAX_SHARDS = 1024;
+const MAX_SHARDS = 1024;
 
 export type DataSplit = Split.SPLIT_TRAIN | Split.SPLIT_TEST;
 
@@ -15,19 +15,19 @@ export function checkDatasetRef(ref: DatasetRef | undefined, serves: readonly st
   return checkText('dataset.name', ref.name);
 }
 
-export function checkSplit(split: Split): DataSplit {
+function checkSplit(split: Split): DataSplit {
   checkEnum('split', split, Split, [Split.SPLIT_TRAIN, Split.SPLIT_TEST]);
   return split as DataSplit;
 }
 
 /** The paper augments only training data; a test split is always served as stored. */
-export function checkAugment(split: DataSplit, augment: boolean): boolean {
+function checkAugment(split: DataSplit, augment: boolean): boolean {
   if (augment && split === Split.SPLIT_TEST) throw invalidArgument('augment', 'the test split is never augmented; send augment=false');
   return augment;
 }
 
 /** The shuffle/augmentation seed, folded to the 32 bits the PRNGs use. */
-export function checkSeed(seed: number): number {
+function checkSeed(seed: number): number {
   if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', `must be a non-negative integer, got ${seed}`);
   return seed >>> 0;
 }

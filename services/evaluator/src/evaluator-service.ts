@@ -1,6 +1,6 @@
 // EvaluatorService: validation → model rebuilt from its checkpoint → libs/training evaluation.
 import { modelRefBytes, streamImageBatches, testSplitRequest, unary, type CheckpointReader } from '@flowprune/grpc';
-import { countFlops, countMacs, countParameters, Model, stateBytes, unprunedNetwork } from '@flowprune/models';
+import { compressionRatio, countFlops, countMacs, countParameters, Model, unprunedNetwork } from '@flowprune/models';
 import {
   type DataLoaderServiceClient,
   type EvaluateRequest,
@@ -39,7 +39,7 @@ export function makeEvaluatorService(deps: EvaluatorDeps): EvaluatorServiceServe
           flops: countFlops(model.net),
           macs: countMacs(model.net),
           parameters: countParameters(model.net),
-          compressionRatio: stateBytes(base) / stateBytes(model.net),
+          compressionRatio: compressionRatio(base, model.net),
           layerChannels: effectiveChannels(model),
           seconds: (performance.now() - start) / 1000,
           backend: deps.backend,

@@ -1,11 +1,13 @@
 // Contract test: the generated client against real evaluator and data-loader processes.
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, countFlops, countParameters, Model } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep, thresholdRatios } from '@flowprune/pruning';
 import { EvaluatorServiceClient, Split } from '@flowprune/proto';
@@ -78,17 +80,11 @@ test('Evaluate measures latency in ONNX Runtime and on flowprune when asked; a b
   assert.deepEqual((await call(client, client.evaluate, request)).latency, []);
 });
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 
 test('FLOPs, parameters and compression ratio of the fixture models equal the reference numbers', { skip: !existsSync(join(FIXTURES, 'README.md')) && 'no fixtures' }, async () => {
   for (const arch of ['vgg13', 'mobilenet_v1', 'resnet56']) {
-    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
-      num_classes: number;
-      param_count: number;
-      flops_ptflops_0_6_2: number;
-      measures: { mag_based: number[][] };
-      selection_examples: { thresholds?: number[]; pruned_checksums: Record<string, [number[], number, number]> }[];
-    };
+    const e = readFixtureExpected(arch);
     const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, arch, 'weights.safetensors'))), { arch, numClasses: e.num_classes });
     const ask = (m: Model) =>
       call(client, client.evaluate, { model: { safetensors: Buffer.from(m.toSafeTensors()) }, dataset: { name: 'syn' }, split: Split.SPLIT_TEST, batchSize: 10, temperature: 5, maxSamples: 10 });

@@ -17,6 +17,11 @@ export function checkInlineModel(field: string, ref: ModelRef | undefined): void
 export function validateEstimateRequest(req: EstimateRequest, offers: readonly string[]): void {
   if (!req.measure) throw invalidArgument('measure', `is required; this estimator offers ${offers.join(', ')}`);
   checkText('measure', req.measure);
+  checkSamplesAndModels(req);
+}
+
+/** The fields Estimate and ComputeFlow share: parameters, the sample source, the inline models. */
+export function checkSamplesAndModels(req: Pick<EstimateRequest, 'params' | 'dataset' | 'batches' | 'model' | 'initModel'>): void {
   checkFiniteMap('params', req.params);
   if (req.dataset) checkText('dataset.name', req.dataset.name);
   if (req.batches.length > MAX_INLINE_BATCHES)

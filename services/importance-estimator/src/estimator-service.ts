@@ -26,7 +26,7 @@ import { EstimateCache } from './estimate-cache.js';
 import { validateEstimateRequest } from './estimate-validation.js';
 import { loaderData } from './loader-data.js';
 
-export const ESTIMATOR_NAME = 'flowprune-builtin';
+const ESTIMATOR_NAME = 'flowprune-builtin';
 
 export interface EstimatorDeps {
   store: CheckpointReader;
@@ -40,7 +40,7 @@ export interface EstimatorDeps {
 /** Each Estimate holds a model and its data: a few at a time keep memory bounded (one JS thread computes anyway). */
 export const DEFAULT_ESTIMATE_LIMITS: AdmissionLimits = { concurrency: 2, queueLength: 16 };
 
-export function measureInfo({ info }: ImportanceMeasure): MeasureInfo {
+function measureInfo({ info }: ImportanceMeasure): MeasureInfo {
   return {
     name: info.name,
     description: info.description,

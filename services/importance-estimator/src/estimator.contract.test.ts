@@ -2,16 +2,18 @@
 // data-loader for dataset mode).
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixtureRoot, layerRel, readFixtureExpected } from '@flowprune/common/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { chwToHwc, generateSyntheticCifar10, readCifarBinary } from '@flowprune/data';
-import { call, launchService, makeClient, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, Model, parseSafeTensors, prunableLayers, serializeSafeTensors } from '@flowprune/models';
 import { ImportanceEstimatorServiceClient, type EstimateRequest, type ImageBatch } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const procs: LaunchedService[] = [];
 let client: ImportanceEstimatorServiceClient;
 let randomModel: Buffer;
@@ -37,16 +39,6 @@ after(async () => {
 });
 
 const req = (over: Partial<EstimateRequest>): EstimateRequest => ({ model: { safetensors: randomModel }, measure: 'mag_based', params: {}, batches: [], seed: 0, epoch: 0, layers: [], ...over });
-
-/** The fixtures README's metric. */
-function rel(a: number[][], e: number[][]): number {
-  let worst = 0;
-  e.forEach((ev, l) => {
-    const scale = Math.max(...ev.map(Math.abs));
-    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
-  });
-  return worst;
-}
 
 test('ListMeasures names every measure of the paper with its parameters and defaults', async () => {
   const res = await call(client, client.listMeasures, {});
@@ -78,14 +70,7 @@ test('with a layer manifest it answers exactly the manifest layers, keyed by con
 });
 
 test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fixture', { skip: !existsSync(join(FIXTURES, 'resnet56')) && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(FIXTURES, 'resnet56/expected.json'), 'utf8')) as {
-    num_classes: number;
-    batch_size: number;
-    imp_samples: number;
-    first_order: { T: number; images_used: number };
-    measures: Record<string, number[][]>;
-    layers: { conv: string }[];
-  };
+  const e = readFixtureExpected('resnet56');
   // The fixture file has no flowprune metadata: wrap it with arch and classes.
   const model = Model.fromSafeTensors(new Uint8Array(readFileSync(join(FIXTURES, 'resnet56/weights.safetensors'))), { arch: 'resnet56', numClasses: e.num_classes });
   const split = readCifarBinary(join(FIXTURES, 'data_c10.bin'), { variant: 'cifar10', numClasses: e.num_classes });
@@ -110,7 +95,7 @@ test('inline weights, θ₀ and batches: biased_loss_init equals the resnet56 fi
   model.dispose();
   assert.deepEqual(res.layers.map((l) => l.conv), e.layers.map((l) => l.conv), "the paper's layer order");
   assert.equal(res.samplesUsed, e.first_order.images_used);
-  const r = rel(res.layers.map((l) => l.values), e.measures['biased_loss_init']);
+  const r = layerRel(res.layers.map((l) => l.values), e.measures['biased_loss_init']);
   assert.ok(r <= 1e-3, `rel ${r}`);
 });
 

@@ -1,11 +1,11 @@
 // GradientFlowService: the paper's gradient-flow quantities of one model (libs/importance
 // gradientFlow), hosted by the importance-estimator beside Estimate and read from the same data.
-import { AdmissionQueue, checkFiniteMap, checkText, invalidArgument, modelRefBytes, unary } from '@flowprune/grpc';
+import { AdmissionQueue, modelRefBytes, unary } from '@flowprune/grpc';
 import { GRADIENT_FLOW_INFO, gradientFlow, initWeightsFromSafeTensors, resolveParams, StatisticsCache, type FlowValues as LibFlowValues } from '@flowprune/importance';
 import { Model } from '@flowprune/models';
 import type { ComputeFlowRequest, ComputeFlowResponse, FlowValues, GradientFlowServiceServer } from '@flowprune/proto';
 import { asRequestError, dataFor, DEFAULT_ESTIMATE_LIMITS, type EstimatorDeps } from './estimator-service.js';
-import { checkInlineModel, MAX_INLINE_BATCHES } from './estimate-validation.js';
+import { checkSamplesAndModels } from './estimate-validation.js';
 
 
 const wireValues = (v: LibFlowValues): FlowValues => ({
@@ -16,20 +16,12 @@ const wireValues = (v: LibFlowValues): FlowValues => ({
   distInitSq: v.dist_init_sq,
 });
 
-function validate(req: ComputeFlowRequest): void {
-  checkFiniteMap('params', req.params);
-  if (req.dataset) checkText('dataset.name', req.dataset.name);
-  if (req.batches.length > MAX_INLINE_BATCHES)
-    throw invalidArgument('batches', `has ${req.batches.length} batches; the limit is ${MAX_INLINE_BATCHES} (name a dataset for larger samples)`);
-  checkInlineModel('model', req.model);
-  checkInlineModel('init_model', req.initModel);
-}
 
 export function makeGradientFlowService(deps: EstimatorDeps): GradientFlowServiceServer {
   const admission = new AdmissionQueue(deps.admission ?? DEFAULT_ESTIMATE_LIMITS, 'ComputeFlow', 'raise --max-concurrent / --max-queued of the importance-estimator');
   return {
     computeFlow: unary<ComputeFlowRequest, ComputeFlowResponse>(async (req, call) => {
-      validate(req);
+      checkSamplesAndModels(req);
       return admission.run(() => compute(req), call);
     }),
   };

@@ -1,5 +1,5 @@
 // Dataset mode: the estimator pulls its own samples from the data-loader, as the paper's
-// estimator reads the training loader (shuffled and augmented per (seed, epoch), PRUNING-SPEC Q7).
+// estimator reads the training loader (shuffled and augmented per (seed, epoch), docs/pruning-semantics.md, quirk Q7).
 import { idempotentCall, invalidArgument, streamImageBatches } from '@flowprune/grpc';
 import type { ImportanceData } from '@flowprune/importance';
 import { Split, type DataLoaderServiceClient } from '@flowprune/proto';

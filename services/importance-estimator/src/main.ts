@@ -1,18 +1,21 @@
 // flowprune-importance-estimator: the paper's filter-importance measures as a service.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { addMessageLimitOption, addTlsOptions, makeClient, messageBytesFromMb, runServiceProcess, serviceTls, type MessageLimitFlags, type TlsFlags } from '@flowprune/grpc';
 import { DataLoaderServiceClient, GradientFlowServiceService, ImportanceEstimatorServiceService } from '@flowprune/proto';
-import { openRunStore, runStoreOption } from '@flowprune/store';
+import { redactUri } from '@flowprune/common';
+import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { DEFAULT_ESTIMATE_LIMITS, makeEstimatorService, type EstimatorDeps } from './estimator-service.js';
 import { makeGradientFlowService } from './gradient-flow-service.js';
 
+// The store's default may be a MongoDB URI with a password: --help shows it masked.
+const storeDefault = process.env.FLOWPRUNE_STORE ?? process.env.FLOWPRUNE_RUNS_DIR ?? 'runs';
 const program = new Command('flowprune-importance-estimator')
   .description('Computes filter-importance measures over gRPC (flowprune.v1.ImportanceEstimatorService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_ESTIMATOR_ADDRESS ?? '127.0.0.1:50053')
-  .addOption(runStoreOption('run store to read checkpoints from: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? process.env.FLOWPRUNE_RUNS_DIR ?? 'runs'))
+  .addOption(new Option('--store <dir|mongodb-uri>', 'run store to read checkpoints from: a directory (embedded) or a mongodb:// URI').default(storeDefault, JSON.stringify(redactUri(storeDefault))))
   .option(
     '--data-loader <host:port>',
     'data-loader for requests that name a dataset (inline batches need none)',

@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
-import { formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, launchService, RawClient, runFuzz, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { launchService, type LaunchedService } from '@flowprune/grpc';
+import { formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, RawClient, runFuzz, tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, Model, parseSafeTensors, serializeSafeTensors, type VggConfig } from '@flowprune/models';
 import {
   EstimateRequest,

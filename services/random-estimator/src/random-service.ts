@@ -7,9 +7,9 @@ import type { EstimateRequest, EstimateResponse, ImportanceEstimatorServiceServe
 
 import { randomScores } from './random-scores.js';
 
-export const RANDOM_ESTIMATOR_NAME = 'flowprune-random';
+const RANDOM_ESTIMATOR_NAME = 'flowprune-random';
 
-export const RANDOM_MEASURE: MeasureInfo = {
+const RANDOM_MEASURE: MeasureInfo = {
   name: 'random',
   description: 'random ranking: i.i.d. U(0, 1) scores per channel from (seed, layer); the baseline every measure must beat',
   needsData: false,

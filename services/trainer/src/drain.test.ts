@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, runSpec, tempDir, testSplitRequest, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, testSplitRequest, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, EvaluatorServiceClient, Split, TrainerServiceClient, type RunEvent, type StreamBatchesResponse, type WatchRunResponse } from '@flowprune/proto';
 import { FileRunStore } from '@flowprune/store';
 

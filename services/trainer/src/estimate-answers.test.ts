@@ -7,7 +7,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, runSpec, startServer, tempDir, unary, type LaunchedService, type StartedServer } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, startServer, unary, type LaunchedService, type StartedServer } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, Model, networkOf, prunableLayers } from '@flowprune/models';
 import {
   ImportanceEstimatorServiceService,

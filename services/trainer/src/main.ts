@@ -1,6 +1,6 @@
 // flowprune-trainer: owns runs — training, prune rounds through the estimators, fine-tuning.
 import './telemetry.js'; // first: OpenTelemetry patches gRPC before anything loads it
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   addDependencyTimeoutOption,
   addMessageLimitOption,
@@ -16,13 +16,16 @@ import {
   type TlsFlags,
 } from '@flowprune/grpc';
 import { DataLoaderServiceClient, EvaluatorServiceClient, TrainerServiceService } from '@flowprune/proto';
-import { openRunStore, runStoreOption } from '@flowprune/store';
+import { redactUri } from '@flowprune/common';
+import { openRunStore } from '@flowprune/store';
 import { setComputeBackend } from '@flowprune/telemetry';
 import { initBackend } from '@flowprune/tensor';
 import { EstimatorRegistry } from './estimator-registry.js';
 import { defaultQueueOptions, RunManager } from './run-manager.js';
 import { makeTrainerService } from './trainer-service.js';
 
+// The store's default may be a MongoDB URI with a password: --help shows it masked.
+const storeDefault = process.env.FLOWPRUNE_STORE ?? 'runs';
 const program = new Command('flowprune-trainer')
   .description('Runs the prune-while-training pipeline over gRPC (flowprune.v1.TrainerService)')
   .option('--address <host:port>', 'listen address', process.env.FLOWPRUNE_TRAINER_ADDRESS ?? '127.0.0.1:50052')
@@ -33,7 +36,7 @@ const program = new Command('flowprune-trainer')
     'importance-estimator addresses, in priority order (measures are resolved by ListMeasures)',
     (process.env.FLOWPRUNE_ESTIMATORS ?? '127.0.0.1:50053').split(','),
   )
-  .addOption(runStoreOption('run store: a directory (embedded) or a mongodb:// URI', process.env.FLOWPRUNE_STORE ?? 'runs'))
+  .addOption(new Option('--store <dir|mongodb-uri>', 'run store: a directory (embedded) or a mongodb:// URI').default(storeDefault, JSON.stringify(redactUri(storeDefault))))
   .option('--max-runs <n>', 'runs this trainer works on at once (one per GPU or CPU machine) [FLOWPRUNE_MAX_RUNS]', process.env.FLOWPRUNE_MAX_RUNS ?? '1')
   .option('--lease <seconds>', "a run whose trainer has not renewed its lease for this long is taken over by another [FLOWPRUNE_LEASE_S]", process.env.FLOWPRUNE_LEASE_S ?? '30')
   .option('--renew <seconds>', 'how often held leases are renewed [FLOWPRUNE_LEASE_RENEW_S] (default: a third of --lease)', process.env.FLOWPRUNE_LEASE_RENEW_S)

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, loadTls, makeClient, makeTestPki, opensslMissing, runSpec, tempDir, type LaunchedService, type TestPki, type TlsMaterial } from '@flowprune/grpc';
+import { call, launchService, loadTls, makeClient, runSpec, type LaunchedService, type TlsMaterial } from '@flowprune/grpc';
+import { makeTestPki, opensslMissing, tempDir, type TestPki } from '@flowprune/grpc/testing';
 import { DataLoaderServiceClient, TrainerServiceClient, type RunEvent, type WatchRunResponse } from '@flowprune/proto';
 
 const skip = opensslMissing();

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { TrainerServiceClient, type RunEvent, type WatchRunResponse } from '@flowprune/proto';
 import { FileRunStore, type RunRecord } from '@flowprune/store';
 

@@ -6,7 +6,7 @@ import type { ImportanceData, SampleBatch } from '@flowprune/importance';
 import { Split, type DataLoaderServiceClient } from '@flowprune/proto';
 import { makeFlowAnalysis, type RunAnalysis, type RunConfig, type RunEventBody } from '@flowprune/training';
 
-export function analysisSample(client: DataLoaderServiceClient, cfg: RunConfig, shouldStop: () => boolean): ImportanceData {
+function analysisSample(client: DataLoaderServiceClient, cfg: RunConfig, shouldStop: () => boolean): ImportanceData {
   const common = { dataset: { name: cfg.dataset }, split: Split.SPLIT_TRAIN, seed: cfg.seed, epoch: 0, shuffle: false, augment: false };
   let batches: Promise<SampleBatch[]> | undefined;
   const groups = new Map<number, Promise<SampleBatch[]>>();

@@ -47,5 +47,3 @@ export function toProtoEvent(runId: string, unixMs: number, e: RunEventBody): Ru
   }
   return ev;
 }
-
-export const isTerminal = (e: RunEventBody): boolean => e.kind === 'finished' || e.kind === 'failed';

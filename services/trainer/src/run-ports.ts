@@ -9,7 +9,7 @@ import type { EstimatorRegistry } from './estimator-registry.js';
 import { saveSnapshot } from './run-snapshots.js';
 
 /** The latency a run measures before and after pruning: batch 1 (the latency that serving sees), 10 timed runs. */
-export const RUN_LATENCY: LatencyRequest = { batchSizes: [1], runs: 10 };
+const RUN_LATENCY: LatencyRequest = { batchSizes: [1], runs: 10 };
 
 export interface PortDeps {
   store: RunStore;
@@ -20,7 +20,7 @@ export interface PortDeps {
 }
 
 /** The run's settings a measure takes (by the names ListMeasures gives), plus explicit measure_params. */
-export function estimateParams(cfg: RunConfig, accepted: string[]): Record<string, number> {
+function estimateParams(cfg: RunConfig, accepted: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of accepted) {
     const setting = RUN_SETTING_OF_PARAMETER.get(name);
@@ -93,7 +93,7 @@ export function makeRunPorts(
       return { accuracy: r.accuracy, flops: r.flops, parameters: r.parameters, compressionRatio: r.compressionRatio, ...(opts?.latency ? { latency: r.latency } : {}) };
     },
     estimate: async (name, _round, epoch, initName) => {
-      // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (PRUNING-SPEC §8).
+      // e.g. biased_loss with θ₀ is the estimator's biased_loss_init (docs/pruning-semantics.md §8).
       const measure = measureToEstimate(cfg.measure, initName !== undefined);
       const est = await deps.estimators.resolve(measure);
       // The model travels with the request (an estimator needs no store), with its layer manifest.

@@ -7,9 +7,9 @@ import type { RunSpec } from '@flowprune/proto';
 import { validateRunId } from '@flowprune/store';
 
 /** Far beyond any study (the paper trains 160 epochs); more is a typo that would hold the trainer for years. */
-export const MAX_EPOCHS = 10_000;
-export const MAX_ROUNDS = 1000;
-export const MAX_PHASES = 64;
+const MAX_EPOCHS = 10_000;
+const MAX_ROUNDS = 1000;
+const MAX_PHASES = 64;
 
 export function validateRunSpec(spec: RunSpec | undefined): RunSpec {
   if (!spec) throw invalidArgument('spec', 'is required');

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, launchService, makeClient, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, type LaunchedService } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { TrainerServiceClient, type RunEvent, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
 import { importedCheckpoint, onnxToGraph } from '@flowprune/onnx';
 import { FileRunStore } from '@flowprune/store';
@@ -118,7 +119,7 @@ test('biased_loss_tracked tracks importance in the trainer over the last minibat
   assert.equal(round.estimator, 'tracked in trainer');
   assert.ok(round.prunedFraction > 0.3, `pruned ${round.prunedFraction}`);
   const rec = (await new FileRunStore({ root: runsDir }).getRun(runId))!;
-  // biased_loss_tracked implies use_l2, preserve_moment and tracking (PRUNING-SPEC §1).
+  // biased_loss_tracked implies use_l2, preserve_moment and tracking (docs/pruning-semantics.md §1).
   assert.equal(rec.spec.trackImportance, true);
   assert.equal(rec.spec.useL2, true);
   assert.equal(rec.spec.preserveMomentum, true);

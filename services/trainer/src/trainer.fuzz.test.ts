@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { mulberry32 } from '@flowprune/common';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, launchService, makeClient, RawClient, runFuzz, runSpec, tempDir, type LaunchedService } from '@flowprune/grpc';
+import { call, launchService, makeClient, runSpec, type LaunchedService } from '@flowprune/grpc';
+import { formatFuzzReport, FuzzValues, fuzzMethod, fuzzSeed, RawClient, runFuzz, tempDir } from '@flowprune/grpc/testing';
 import {
   CancelRunRequest,
   CancelRunResponse,

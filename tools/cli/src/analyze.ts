@@ -37,7 +37,7 @@ export interface ClaimCheck {
   how: string;
 }
 
-export async function loadAnalysedRuns(store: RunStore, ids: string[]): Promise<AnalysedRun[]> {
+async function loadAnalysedRuns(store: RunStore, ids: string[]): Promise<AnalysedRun[]> {
   const records = await loadRuns(store, ids);
   return Promise.all(
     records.map(async (record) => {
@@ -199,7 +199,7 @@ export function paperChecks(runs: AnalysedRun[]): ClaimCheck[] {
   return checks;
 }
 
-export function checksTable(checks: ClaimCheck[]): string {
+function checksTable(checks: ClaimCheck[]): string {
   const t = new Table({ head: ['check', 'verdict', 'numbers'], colWidths: [28, 16, 90], wordWrap: true, ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
   for (const c of checks)
     t.push([
@@ -212,7 +212,7 @@ export function checksTable(checks: ClaimCheck[]): string {
   return t.toString();
 }
 
-export function analysisCharts(runs: AnalysedRun[]): [string, VegaLiteSpec, string][] {
+function analysisCharts(runs: AnalysedRun[]): [string, VegaLiteSpec, string][] {
   const flowRows: FlowRow[] = runs.flatMap((r) =>
     r.flow.map((p) => ({ run: r.label, measure: r.measure, seed: r.seed, step: p.step, theta_sq: p.total[0], grad_sq: p.total[1], loss: p.loss })),
   );

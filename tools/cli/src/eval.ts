@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Table from 'cli-table3';
 import { idempotentCall, makeClient, rpcDefaults } from '@flowprune/grpc';
-import { countFlops, countMacs, countParameters, Model, parseArch, stateBytes, unprunedNetwork } from '@flowprune/models';
+import { compressionRatio, countFlops, countMacs, countParameters, Model, parseArch, unprunedNetwork } from '@flowprune/models';
 import { EvaluatorServiceClient, Split } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
 import { startStack } from './stack.js';
@@ -50,7 +50,7 @@ export async function runEval(o: EvalOptions): Promise<void> {
   ];
   const all = !o.trainAcc && !o.testAcc && !o.flops && !o.compression;
   if (o.flops || all) rows.push(['FLOPs (ptflops 0.6.2)', countFlops(net).toLocaleString('en-US')], ['conv+linear MACs', countMacs(net).toLocaleString('en-US')]);
-  if (o.compression || all) rows.push(['compression ratio', `${(stateBytes(unprunedNetwork(net)) / stateBytes(net)).toFixed(3)}`]);
+  if (o.compression || all) rows.push(['compression ratio', compressionRatio(unprunedNetwork(net), net).toFixed(3)]);
   const splits = [...(o.trainAcc ? [['train', Split.SPLIT_TRAIN] as const] : []), ...(o.testAcc ? [['test', Split.SPLIT_TEST] as const] : [])];
   if (splits.length) {
     if (!o.dataset) throw new Error('--train-acc/--test-acc need --dataset DIR (a CIFAR-10/100 folder)');

@@ -2,28 +2,19 @@
 // GradientFlowService (started on demand) and --in-process give identical files, whose per-layer
 // Σθ·Hḡ are the sums of the fixture's grasp values and whose Σθ² are those of mag_based².
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { fixtureRoot, readFixtureExpected } from '@flowprune/common/testing';
+import { tempDir } from '@flowprune/grpc/testing';
+import { runCli } from './cli-process.test-util.js';
 
 // Identical files need a deterministic backend (see importance.test.ts): both processes use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
-const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
+const FIXTURES = fixtureRoot();
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
-
-interface Expected {
-  num_classes: number;
-  batch_size: number;
-  imp_samples: number;
-  first_order: { T: number; images_used: number };
-  hessian: { grasp_T: number };
-  measures: Record<string, number[][]>;
-}
 
 interface FlowFile {
   layers: { conv: string; theta_sq: number; theta_dot_hg: number; theta_dot_grad: number; dist_init_sq?: number; filters?: { theta_dot_grad: number[] } }[];
@@ -31,19 +22,12 @@ interface FlowFile {
   imagesUsed: number;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, 'flow', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(['flow', ...args]);
 
 const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
 
 test('flow through the service and in process: the same numbers, equal to the fixture sums', { skip: !present && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+  const e = readFixtureExpected('resnet56');
   const out = tempDir('flow-cli');
   const args = (file: string) => [
     ...['--arch', 'resnet56', '--num-classes', String(e.num_classes)],

@@ -3,7 +3,7 @@
 // importance-estimator's GradientFlowService (started on demand) or in this process. Both run
 // libs/importance gradientFlow on the same batches: ḡ as loss_based reads it, Hḡ as grasp does.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { idempotentCall, launchService, makeClient, rpcDefaults, tempDir } from '@flowprune/grpc';
+import { idempotentCall, makeClient, rpcDefaults } from '@flowprune/grpc';
 import {
   batchListData,
   getMeasure,
@@ -18,8 +18,7 @@ import {
 import { Model, parseArch } from '@flowprune/models';
 import { GradientFlowServiceClient, type FlowValues } from '@flowprune/proto';
 import { initBackend } from '@flowprune/tensor';
-import { backendChoice, fileBatches, ImportanceCliError, neededBatches, toImageBatch } from './importance.js';
-import { SERVICE_ENTRIES } from './paths.js';
+import { fileBatches, ImportanceCliError, launchEstimator, neededBatches, toImageBatch } from './importance.js';
 
 export interface FlowOptions {
   arch: string;
@@ -47,13 +46,7 @@ const libValues = (v: FlowValues | undefined): LibFlowValues => ({
 });
 
 async function throughService(o: FlowOptions, model: Model, initBytes: Uint8Array | undefined, batches: SampleBatch[], params: Record<string, number>): Promise<GradientFlow> {
-  const svc = await launchService({
-    name: 'importance-estimator',
-    entry: SERVICE_ENTRIES['importance-estimator'],
-    args: ['--store', tempDir('flow-cli')],
-    onOutput: (line) => (o.verbose ? console.error(line) : undefined),
-    env: { FLOWPRUNE_BACKEND: backendChoice() },
-  });
+  const svc = await launchEstimator('flow', o.verbose);
   const client = makeClient(GradientFlowServiceClient, svc.address);
   try {
     const r = await idempotentCall(

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { parseSafeTensors } from '@flowprune/models';
 import { decodeOnnx } from '@flowprune/onnx';
 

@@ -1,49 +1,25 @@
 // `flowprune importance` as a real CLI process on the resnet56 fixture: through the estimator
 // service (started on demand) and --in-process give identical files, equal to the references.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { fixtureRoot, layerRel, readFixtureExpected } from '@flowprune/common/testing';
+import { tempDir } from '@flowprune/grpc/testing';
+import { runCli } from './cli-process.test-util.js';
 
 // Identical files need a deterministic backend: the multi-threaded native backend's reductions are
 // not bitwise reproducible run to run, so both CLI processes (and the service they start) use wasm.
 process.env.FLOWPRUNE_BACKEND ??= 'wasm';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
-const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
+const FIXTURES = fixtureRoot();
 const dir = join(FIXTURES, 'resnet56');
 const present = existsSync(join(dir, 'expected.json'));
 
-interface Expected {
-  num_classes: number;
-  batch_size: number;
-  imp_samples: number;
-  first_order: { T: number };
-  measures: Record<string, number[][]>;
-}
-
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, 'importance', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
-
-function rel(a: number[][], e: number[][]): number {
-  let worst = 0;
-  e.forEach((ev, l) => {
-    const scale = Math.max(...ev.map(Math.abs));
-    worst = Math.max(worst, Math.max(...ev.map((x, i) => Math.abs(a[l][i] - x))) / scale);
-  });
-  return worst;
-}
+const cli = (args: string[]) => runCli(['importance', ...args]);
 
 test('through the service and in process: the same numbers, equal to the fixture', { skip: !present && 'no fixtures' }, async () => {
-  const e = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+  const e = readFixtureExpected('resnet56');
   const out = tempDir('importance-cli');
   const measures = ['mag_based', 'tfo', 'biased_loss_init'];
   const args = (file: string) => [
@@ -60,7 +36,7 @@ test('through the service and in process: the same numbers, equal to the fixture
   assert.equal(a, readFileSync(join(out, 'local.json'), 'utf8'), 'both paths give the same numbers');
   const got = JSON.parse(a) as Record<string, number[][]>;
   assert.deepEqual(Object.keys(got), measures);
-  for (const m of measures) assert.ok(rel(got[m], e.measures[m]) <= 1e-3, `${m}: rel ${rel(got[m], e.measures[m])}`);
+  for (const m of measures) assert.ok(layerRel(got[m], e.measures[m]) <= 1e-3, `${m}: rel ${layerRel(got[m], e.measures[m])}`);
 });
 
 test('unknown measures and a missing θ₀ are refused naming the flag', { skip: !present && 'no fixtures' }, async () => {

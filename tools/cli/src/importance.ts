@@ -2,8 +2,8 @@
 // in file order without augmentation (the fixtures' rules), through the estimator service (started
 // on demand) or in this process. Both run the same libs/importance code on the same batches.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { idempotentCall, launchService, makeClient, rpcDefaults, tempDir } from '@flowprune/grpc';
-import { chwToHwc, readCifarBinary, type CifarVariant } from '@flowprune/data';
+import { idempotentCall, launchService, makeClient, rpcDefaults, scratchDir, type LaunchedService } from '@flowprune/grpc';
+import { CIFAR_IMAGE_BYTES, chwToHwc, cifarRecordBytes, readCifarBinary, type CifarVariant } from '@flowprune/data';
 import {
   BUILTIN_MEASURES,
   getMeasure,
@@ -42,21 +42,22 @@ export interface ImportanceOptions {
 export class ImportanceCliError extends Error {}
 
 const ESTIMATOR_LABEL = 'importance-estimator';
-const RECORD = { cifar10: 3073, cifar100: 3074 } as const;
 
 /** The file's record layout: 1 label byte (CIFAR-10 style, also used with 100 labels) or 2 (CIFAR-100). */
 function variantOf(path: string): CifarVariant {
   const size = statSync(path).size;
-  if (size % RECORD.cifar10 === 0) return 'cifar10';
-  if (size % RECORD.cifar100 === 0) return 'cifar100';
-  throw new ImportanceCliError(`--data ${path}: ${size} bytes is not a whole number of CIFAR records (3073 or 3074 bytes)`);
+  const variants: CifarVariant[] = ['cifar10', 'cifar100'];
+  const variant = variants.find((v) => size % cifarRecordBytes(v) === 0);
+  if (variant) return variant;
+  const sizes = variants.map(cifarRecordBytes).join(' or ');
+  throw new ImportanceCliError(`--data ${path}: ${size} bytes is not a whole number of CIFAR records (${sizes} bytes)`);
 }
 
 /** Every image of the file as NHWC batches of `batchSize`, in file order. */
 export function fileBatches(path: string, numClasses: number, batchSize: number): SampleBatch[] {
   const split = readCifarBinary(path, { variant: variantOf(path), numClasses });
   const hwc = new Uint8Array(split.images.length);
-  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * 3072, hwc, i * 3072);
+  for (let i = 0; i < split.count; i++) chwToHwc(split.images, i * CIFAR_IMAGE_BYTES, hwc, i * CIFAR_IMAGE_BYTES);
   return splitIntoBatches(hwc, split.labels, batchSize);
 }
 
@@ -108,7 +109,7 @@ export function toImageBatch(b: SampleBatch, index: number): ImageBatch {
 
 type Scores = Record<string, number[][]>;
 
-export function backendChoice(): string {
+function backendChoice(): string {
   const info = getBackendInfo();
   if (!info) throw new Error('initBackend has not run');
   return info.name === 'tensorflow' && info.gpu ? 'tensorflow-gpu' : info.name;
@@ -129,15 +130,20 @@ async function inProcess(o: ImportanceOptions, model: Model, initBytes: Uint8Arr
   return out;
 }
 
-async function throughService(o: ImportanceOptions, model: Model, initBytes: Uint8Array | undefined, infos: MeasureInfo[], batches: SampleBatch[]): Promise<Scores> {
-  const svc = await launchService({
-    name: 'importance-estimator',
-    entry: SERVICE_ENTRIES['importance-estimator'],
-    args: ['--store', tempDir('importance-cli')],
-    onOutput: (line) => (o.verbose ? console.error(line) : undefined),
+/** An importance-estimator started for one command, with a scratch run store; its output shows with --verbose. */
+export function launchEstimator(command: string, verbose: boolean): Promise<LaunchedService> {
+  return launchService({
+    name: ESTIMATOR_LABEL,
+    entry: SERVICE_ENTRIES[ESTIMATOR_LABEL],
+    args: ['--store', scratchDir(`${command}-cli`)],
+    onOutput: (line) => (verbose ? console.error(line) : undefined),
     // The same backend as this process, so both paths compute the same float32 numbers.
     env: { FLOWPRUNE_BACKEND: backendChoice() },
   });
+}
+
+async function throughService(o: ImportanceOptions, model: Model, initBytes: Uint8Array | undefined, infos: MeasureInfo[], batches: SampleBatch[]): Promise<Scores> {
+  const svc = await launchEstimator('importance', o.verbose);
   const client = makeClient(ImportanceEstimatorServiceClient, svc.address);
   try {
     const modelRef = { safetensors: Buffer.from(model.toSafeTensors()) };

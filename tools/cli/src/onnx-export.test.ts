@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mulberry32 } from '@flowprune/common';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { batchListData, getMeasure, resolveParams, type SampleBatch } from '@flowprune/importance';
 import { buildNetwork, Model, type ArchName, type StateDict } from '@flowprune/models';
 import { encodeOnnx, modelFromOnnx, modelToOnnx, onnxRuntimeRun, onnxRuntimeSession, randomImages } from '@flowprune/onnx';

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { buildNetwork, GraphBuilder, Model, type StateDict } from '@flowprune/models';
 import { decodeOnnx, encodeOnnx, graphToOnnx, metadataOf } from '@flowprune/onnx';
 import { initBackend } from '@flowprune/tensor';

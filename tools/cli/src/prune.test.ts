@@ -2,39 +2,23 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '@flowprune/grpc';
+import { fixtureRoot, readFixtureExpected, type SelectionExample } from '@flowprune/common/testing';
+import { tempDir } from '@flowprune/grpc/testing';
 import { parseSafeTensors } from '@flowprune/models';
 import { reportPath } from './prune.js';
 
-const FIXTURES = resolve(process.env.FLOWPRUNE_FIXTURES ?? join(import.meta.dirname, '../../../../shared/fixtures/importance'));
+const FIXTURES = fixtureRoot();
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');
 const present = existsSync(join(FIXTURES, 'README.md'));
 
-interface Example {
-  name: string;
-  ratio: number;
-  n_entries: number;
-  n_prune: number;
-  prune_counts: number[];
-  remaining: number[];
-  survivors: number[][];
-  pruned_config: unknown;
-  effective_config?: unknown;
-  masks_zeroed?: Record<string, number[]>;
-  pruned_checksums: Record<string, [number[], number, number]>;
-}
 
 const archs = present ? ['vgg13', 'mobilenet_v1', 'resnet56'].filter((a) => existsSync(join(FIXTURES, a, 'expected.json'))) : [];
 
 for (const arch of archs) {
   test(`${arch}: flowprune prune reproduces every selection example`, () => {
-    const e = JSON.parse(readFileSync(join(FIXTURES, arch, 'expected.json'), 'utf8')) as {
-      num_classes: number;
-      measures: { mag_based: number[][] };
-      selection_examples: Example[];
-    };
+    const e = readFixtureExpected(arch);
     const dir = tempDir('prune-cli');
     const imp = join(dir, 'imp.json');
     writeFileSync(imp, JSON.stringify({ mag_based: e.measures.mag_based.map((v) => v.map(Math.fround)) }));
@@ -44,7 +28,7 @@ for (const arch of archs) {
       const r = spawnSync(process.execPath, [CLI, 'prune', ...args, '--importance', imp, '--ratio', String(ex.ratio), '--out', out], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /before.*after/);
-      const rep = JSON.parse(readFileSync(reportPath(out), 'utf8')) as Example;
+      const rep = JSON.parse(readFileSync(reportPath(out), 'utf8')) as SelectionExample; // the report uses the fixture's field names
       assert.equal(rep.n_entries, ex.n_entries);
       assert.equal(rep.n_prune, ex.n_prune, `${ex.name} n_prune`);
       assert.deepEqual(rep.prune_counts, ex.prune_counts, `${ex.name} counts`);
@@ -73,7 +57,7 @@ for (const arch of archs) {
 }
 
 test('--policy generic removes whole channel groups; an unknown policy is a one-line error', { skip: !archs.includes('vgg13') && 'no vgg13 fixture' }, () => {
-  const e = JSON.parse(readFileSync(join(FIXTURES, 'vgg13', 'expected.json'), 'utf8')) as { num_classes: number; measures: { mag_based: number[][] } };
+  const e = readFixtureExpected('vgg13');
   const dir = tempDir('prune-generic');
   const imp = join(dir, 'imp.json');
   writeFileSync(imp, JSON.stringify({ mag_based: e.measures.mag_based }));

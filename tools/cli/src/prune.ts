@@ -25,7 +25,7 @@ const AGGREGATES: readonly GroupAggregate[] = ['sum', 'mean', 'max'];
 class CliError extends Error {}
 
 /** `{"m": [[...]]}` or `{"measures": {"m": [[...]]}}`; one measure, or the one named. */
-export function readImportanceFile(path: string, measure?: string): { measure: string; scores: number[][] } {
+function readImportanceFile(path: string, measure?: string): { measure: string; scores: number[][] } {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { call, makeClient, runSpec, tempDir } from '@flowprune/grpc';
+import { call, makeClient, runSpec } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { TrainerServiceClient, type RunSpec, type WatchRunResponse } from '@flowprune/proto';
 import { startStack, type Stack } from './stack.js';
 

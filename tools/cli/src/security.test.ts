@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { loadTls, makeTestPki, opensslMissing, RpcError, startServer, unary, type StartedServer, type TestPki } from '@flowprune/grpc';
+import { loadTls, RpcError, startServer, unary, type StartedServer } from '@flowprune/grpc';
+import { makeTestPki, opensslMissing, type TestPki } from '@flowprune/grpc/testing';
 import { TrainerServiceService } from '@flowprune/proto';
 import { SERVICE_ENTRIES } from './paths.js';
 

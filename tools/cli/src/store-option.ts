@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import type { Option } from 'commander';
-import { openRunStore, runStoreOption, type RunStore } from '@flowprune/store';
+import { Option } from 'commander';
+import { redactUri } from '@flowprune/common';
+import { openRunStore, type RunStore } from '@flowprune/store';
 import { WORKSPACE } from './paths.js';
 
 /** --store: a directory (embedded store, default ./runs of the workspace) or a mongodb:// URI. */
-export const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? join(WORKSPACE, 'runs');
+const DEFAULT_STORE = process.env.FLOWPRUNE_STORE ?? join(WORKSPACE, 'runs');
 
-/** The --store option with the CLI's default (its password masked in --help). */
+/** The --store option with the CLI's default; a MongoDB URI's password is masked in --help. */
 export function storeOption(description: string, fallback: string = DEFAULT_STORE): Option {
-  return runStoreOption(description, fallback);
+  return new Option('--store <dir|mongodb-uri>', description).default(fallback, JSON.stringify(redactUri(fallback)));
 }
 
 export function storeFrom(location: string | undefined): RunStore {

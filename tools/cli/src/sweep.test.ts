@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateSyntheticCifar10 } from '@flowprune/data';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { FileRunStore } from '@flowprune/store';
 
 const CLI = join(import.meta.dirname, '../bin/flowprune.mjs');

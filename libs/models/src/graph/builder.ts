@@ -1,10 +1,10 @@
 // Describes a network as a Graph: one call per layer, tensor names and state_dict names generated
 // the PyTorch way (module prefix + ".weight").
+// PyTorch's BatchNorm2d default, which the tensor kernels default to as well: one definition.
+import { BN_EPS } from '@flowprune/tensor';
 import type { ParamSpec } from '../arch/types.js';
 import { nodeOutputShape } from './shapes.js';
 import type { BatchNormNode, ConvNode, Graph, GraphInput, GraphNode, Padding4, Pair, PoolNode, TensorShape } from './types.js';
-
-export const BN_EPS = 1e-5;
 
 export interface ConvOptions {
   kernel: number | Pair;

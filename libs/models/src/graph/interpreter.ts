@@ -18,7 +18,7 @@ interface FusedBatchNorm {
 type Step = { node: GraphNode } | { fused: FusedBatchNorm };
 
 /** The execution order: graph nodes, with BatchNorm chains fused at the position of their last node. */
-export function executionSteps(graph: Graph): Step[] {
+function executionSteps(graph: Graph): Step[] {
   const consumers = consumersOf(graph);
   const producers = producersOf(graph);
   const soleConsumer = (t: string): GraphNode | undefined => {

@@ -11,7 +11,7 @@ export interface Doc {
   doc: Obj;
 }
 
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Every document of a multi-document YAML file; a YAML syntax error throws, naming the file. `<<`

@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './testing.js';
+import { scratchDir as tempDir } from '../scratch-dir.js';
 
 export interface TestPki {
   dir: string;
