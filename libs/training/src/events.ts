@@ -1,7 +1,9 @@
 // What a run reports while it works; the trainer service turns these into flowprune.v1.RunEvent.
 import type { AnalysisRecord } from './flow-analysis.js';
 
-export type Phase = 'warmup' | 'pruning_and_training' | 'final_training';
+/** The three phases of the paper's schedule: dense warm-up, prune-while-training, fine-tune. */
+export const PHASES = ['warmup', 'pruning_and_training', 'final_training'] as const;
+export type Phase = (typeof PHASES)[number];
 
 /** Measured inference latency on one engine at one batch size (flowprune.v1.LatencyMeasurement). */
 export interface LatencyMeasurementData {

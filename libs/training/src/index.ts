@@ -10,3 +10,4 @@ export * from './epoch-plan.js';
 export * from './snapshot.js';
 export * from './tracker.js';
 export * from './flow-analysis.js';
+export * from './run-document.js';

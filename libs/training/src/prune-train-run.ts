@@ -1,6 +1,6 @@
 // The paper's prune+train pipeline (docs/pruning-semantics.md §9) as a resumable walk over planned epochs. Every
 // outside dependency is a port, so the trainer service wires gRPC clients and a store to it.
-import { compressionRatio, countFlops, countParameters, Model, stateBytes, type Network } from '@flowprune/models';
+import { compressionRatio, countFlops, countParameters, Model, type Network } from '@flowprune/models';
 import { applyPlanToStateDict, carryMomentum, nextPCumulative, originalWidths, policyFor, pruneStep } from '@flowprune/pruning';
 import {
   ATTR_ARCH,

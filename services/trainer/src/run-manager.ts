@@ -11,12 +11,27 @@ import { checkDataFits, DataFitError, GRAPH_ARCH, GRAPH_METADATA_KEY, Model, net
 import type { RunSpec } from '@flowprune/proto';
 import { fencedStore, isEnded, StoreError, type EpochStat, type RoundRecord, type RunEvent, type RunPatch, type RunRecord, type RunStore } from '@flowprune/store';
 import { annotateActiveSpan, ATTR_RUN_ID, contextCarrier, contextFromCarrier, runInContext, withRunId, type Context } from '@flowprune/telemetry';
-import { makeTracker, planEpochs, RunCancelled, runNetwork, runPruneTrain, type RunConfig, type RunEventBody } from '@flowprune/training';
+import {
+  eventDocument,
+  makeTracker,
+  nextEpochOf,
+  planEpochs,
+  readEvent,
+  readResume,
+  readSummary,
+  RunCancelled,
+  runNetwork,
+  runPruneTrain,
+  summaryDocument,
+  type RunConfig,
+  type RunEventBody,
+  type RunSummaryData,
+} from '@flowprune/training';
 import { AsyncQueue } from './async-queue.js';
 import { makeRunAnalysis } from './run-analysis.js';
 import { makeRunPorts, type PortDeps } from './run-ports.js';
 import { loadSnapshot } from './run-snapshots.js';
-import { epochStatOf, roundRecordOf, runConfigFromRecord, runConfigFromSpec, runRecordInput } from './run-spec.js';
+import { epochStatOf, readStored, roundRecordOf, runConfigFromRecord, runConfigFromSpec, runRecordInput } from './run-spec.js';
 
 export type TrainerDeps = PortDeps;
 
@@ -91,7 +106,13 @@ function rpcErrorOf(e: unknown): unknown {
   return e;
 }
 
-const timedEvent = (e: RunEvent): TimedEvent => ({ unixMs: Date.parse(e.at), body: e.data as unknown as RunEventBody });
+/** A stored event, checked, as watchers see it; undefined for a type that is no run event (skipped). */
+function timedEvent(e: RunEvent, index: number): TimedEvent | undefined {
+  const body = readStored({ id: e.runId }, () => readEvent(e.type, e.data, `event ${index}`));
+  return body && { unixMs: Date.parse(e.at), body };
+}
+
+const storedEvents = (events: RunEvent[]): TimedEvent[] => events.map(timedEvent).filter((e): e is TimedEvent => e !== undefined);
 
 export class RunManager {
   private readonly runs = new Map<string, ActiveRun>();
@@ -160,8 +181,7 @@ export class RunManager {
     });
     this.runs.delete(id);
     this.kick();
-    const nextEpoch = Number((record.resume?.progress as { nextEpoch?: number } | undefined)?.nextEpoch ?? 0);
-    return { nextEpoch, totalEpochs: planEpochs(runConfigFromRecord(record)).length };
+    return { nextEpoch: readStored(record, () => nextEpochOf(record.resume)), totalEpochs: planEpochs(runConfigFromRecord(record)).length };
   }
 
   /** Past events, then live ones until the run ends: from memory on the holder, else from the store. */
@@ -191,7 +211,7 @@ export class RunManager {
     try {
       // Queued: cancelled at once. Running elsewhere: flagged; its holder stops at its next renewal.
       const { run: record, outcome } = await this.deps.store.requestCancel(id);
-      if (outcome === 'cancelled') await this.deps.store.appendEvent(id, { type: 'failed', data: { kind: 'failed', message: 'cancelled' }, fence: record.fence });
+      if (outcome === 'cancelled') await this.deps.store.appendEvent(id, { ...eventDocument({ kind: 'failed', message: 'cancelled' }), fence: record.fence });
       return outcome;
     } catch (e) {
       if (isStoreError(e, 'conflict')) throw failedPrecondition(`run ${id} has already ended`);
@@ -344,11 +364,12 @@ export class RunManager {
     try {
       const cfg = runConfigFromRecord(record);
       // Watchers see the whole run; an earlier session's end is not this run's end.
-      run.history = (await store.readEvents(run.id)).filter((e) => e.type !== 'finished' && e.type !== 'failed').map(timedEvent);
+      run.history = storedEvents(await store.readEvents(run.id)).filter((e) => e.body.kind !== 'finished' && e.body.kind !== 'failed');
       run.historyLoaded = true;
       await store.updateRun(run.id, { backend: this.deps.backend, error: undefined });
       const described = await idempotentCall(this.deps.dataLoader, this.deps.dataLoader.describe, { dataset: { name: cfg.dataset } }, { name: 'data-loader' });
-      const snapshot = record.resume ? await loadSnapshot(store, run.id, record.resume) : undefined;
+      const resume = record.resume ? readStored(record, () => readResume(record.resume)) : undefined;
+      const snapshot = resume ? await loadSnapshot(store, run.id, resume) : undefined;
       // An imported model's graph is in its starting checkpoint: a resumed run reads it for the unpruned network.
       const pretrained = snapshot && cfg.arch !== GRAPH_ARCH ? undefined : (await store.getCheckpoint(run.id, PRETRAINED_CHECKPOINT))?.bytes;
       const importedNetwork = cfg.arch === GRAPH_ARCH && pretrained ? networkOf(pretrained, 'spec.pretrained') : undefined;
@@ -367,7 +388,7 @@ export class RunManager {
       if (cfg.trackImportance) ports.tracker = makeTracker(cfg, baseNetwork.filterLayers);
       ports.analysis = makeRunAnalysis(this.deps.dataLoader, cfg, emit, () => run.cancelled);
       const summary = await runPruneTrain(cfg, ports);
-      await this.end(run, { status: 'completed', body: { kind: 'finished', summary }, summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown> });
+      await this.end(run, { status: 'completed', summary });
     } catch (e) {
       if (run.ended) return; // the drain recorded the end already
       if (run.lost || isStoreError(e, 'fenced')) {
@@ -388,10 +409,11 @@ export class RunManager {
    */
   private async end(
     run: ActiveRun,
-    outcome: { status: 'completed'; body: RunEventBody; summary: Record<string, unknown> } | { status: 'cancelled' | 'interrupted' | 'failed'; message: string },
+    outcome: { status: 'completed'; summary: RunSummaryData } | { status: 'cancelled' | 'interrupted' | 'failed'; message: string },
   ): Promise<void> {
-    const body: RunEventBody = outcome.status === 'completed' ? outcome.body : { kind: 'failed', message: outcome.message };
-    const patch: RunPatch = outcome.status === 'completed' ? { status: 'completed', summary: outcome.summary } : { status: outcome.status, error: { message: outcome.message } };
+    const body: RunEventBody = outcome.status === 'completed' ? { kind: 'finished', summary: outcome.summary } : { kind: 'failed', message: outcome.message };
+    const patch: RunPatch =
+      outcome.status === 'completed' ? { status: 'completed', summary: summaryDocument(outcome.summary) } : { status: outcome.status, error: { message: outcome.message } };
     run.ending = true;
     this.persist(run, body);
     await run.persisting;
@@ -447,7 +469,7 @@ export class RunManager {
 
   private persist(run: ActiveRun, body: RunEventBody): void {
     run.persisting = run.persisting
-      .then(() => run.store.appendEvent(run.id, { type: body.kind, data: JSON.parse(JSON.stringify(body)) as Record<string, unknown> }))
+      .then(() => run.store.appendEvent(run.id, eventDocument(body)))
       .then(
         () => undefined,
         (e: unknown) => {
@@ -472,20 +494,22 @@ export class RunManager {
       const events = await store.readEvents(id);
       for (; seen < events.length; seen++) {
         const e = events[seen];
-        if (e.type === 'finished' || e.type === 'failed') {
+        const timed = timedEvent(e, seen);
+        if (!timed) continue;
+        if (timed.body.kind === 'finished' || timed.body.kind === 'failed') {
           if (e.fence !== record.fence) continue;
           if (!isEnded(record.status)) break; // the end is being recorded: wait for the status
-          yield timedEvent(e);
+          yield timed;
           return;
         }
-        yield timedEvent(e);
+        yield timed;
       }
       // Ended without a terminal event of its own (e.g. a record from before the queue): say how it ended.
       if (isEnded(record.status) && ++endedPolls > 3) {
-        const summary = record.summary as unknown as Extract<RunEventBody, { kind: 'finished' }>['summary'];
+        const summary = record.status === 'completed' && record.summary ? readStored(record, () => readSummary(record.summary)) : undefined;
         yield {
           unixMs: Date.parse(record.updatedAt),
-          body: record.status === 'completed' ? { kind: 'finished', summary } : { kind: 'failed', message: record.error?.message ?? record.status },
+          body: summary ? { kind: 'finished', summary } : { kind: 'failed', message: record.error?.message ?? record.status },
         };
         return;
       }

@@ -1,13 +1,9 @@
 // A run's resume state in the store: two alternating slots (a crash while writing one leaves the
-// other whole), committed by naming the slot in the run document.
+// other whole), committed by naming the slot in the run document (its `resume`, run-document.ts).
 import { failedPrecondition } from '@flowprune/grpc';
 import { Model } from '@flowprune/models';
 import type { RunStore } from '@flowprune/store';
-import { decodeBuffers, encodeBuffers, type RunProgress, type RunSnapshot } from '@flowprune/training';
-
-/** JSON has no NaN/Infinity: they travel as null and come back as NaN. */
-const jsonSafe = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))) as Record<string, unknown>;
-const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
+import { decodeBuffers, encodeBuffers, resumeDocument, type ResumePoint, type RunSnapshot } from '@flowprune/training';
 
 /** Writes the free slot, then `beforeCommit` (the epoch's stats), then names the slot: the commit. */
 export async function saveSnapshot(store: RunStore, id: string, s: RunSnapshot, beforeCommit?: () => Promise<void>): Promise<void> {
@@ -16,25 +12,13 @@ export async function saveSnapshot(store: RunStore, id: string, s: RunSnapshot, 
   await store.putCheckpoint(id, `resume-${slot}-optimizer`, encodeBuffers(s.buffers));
   if (s.initModel) await store.putCheckpoint(id, `resume-${slot}-init`, s.initModel.toSafeTensors());
   await beforeCommit?.();
-  await store.updateRun(id, { resume: { slot, progress: jsonSafe(s.progress) } });
+  await store.updateRun(id, { resume: resumeDocument({ slot, progress: s.progress }) });
 }
 
-export async function loadSnapshot(store: RunStore, id: string, resume: Record<string, unknown>): Promise<RunSnapshot> {
-  const slot = String(resume.slot);
+export async function loadSnapshot(store: RunStore, id: string, { slot, progress }: ResumePoint): Promise<RunSnapshot> {
   const get = async (part: string) => (await store.getCheckpoint(id, `resume-${slot}-${part}`))?.bytes;
   const [modelBytes, optBytes, initBytes] = [await get('model'), await get('optimizer'), await get('init')];
   if (!modelBytes || !optBytes) throw failedPrecondition(`run ${id}: resume slot ${slot} is incomplete in the store`);
-  const p = (resume.progress ?? {}) as Record<string, unknown>;
-  const progress: RunProgress = {
-    nextEpoch: num(p.nextEpoch),
-    pCumulative: num(p.pCumulative),
-    bestAccuracy: num(p.bestAccuracy),
-    bestCheckpoint: String(p.bestCheckpoint ?? ''),
-    accuracyBeforePruning: num(p.accuracyBeforePruning),
-    accuracyAfterPruning: num(p.accuracyAfterPruning),
-    stageSeconds: (p.stageSeconds ?? {}) as Record<string, number>,
-    elapsedSeconds: num(p.elapsedSeconds),
-  };
   return {
     progress,
     model: Model.fromSafeTensors(modelBytes, {}, `run ${id} resume model`),

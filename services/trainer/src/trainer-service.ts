@@ -28,7 +28,8 @@ export function makeTrainerService(runs: RunManager): TrainerServiceServer {
         // Once the run is known to exist, the watch's span joins the run's trace file.
         if (!known) annotateActiveSpan({ [ATTR_RUN_ID]: req.runId });
         known = true;
-        yield { event: toProtoEvent(req.runId, e.unixMs, e.body) };
+        const event = toProtoEvent(req.runId, e.unixMs, e.body);
+        if (event) yield { event };
       }
     }),
     cancelRun: unary<CancelRunRequest, CancelRunResponse>(async (req) => {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { IDX_SYSTEM_DIRS } from '@flowprune/data';
-import { tempDir } from '@flowprune/grpc';
+import { tempDir } from '@flowprune/grpc/testing';
 import { GRAPH_ARCH, GRAPH_METADATA_KEY, parseSafeTensors } from '@flowprune/models';
 import { FileRunStore } from '@flowprune/store';
 import { readRunFile, RunFileError, specFromObject } from './run-file.js';
