@@ -57,7 +57,7 @@ export async function loadAnalysedRuns(store: RunStore, ids: string[]): Promise<
 }
 
 const mean = (v: readonly number[]) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : NaN);
-const median = (v: readonly number[]) => {
+export const median = (v: readonly number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
