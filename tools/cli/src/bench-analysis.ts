@@ -87,6 +87,7 @@ export async function analysisOverhead(opts: Partial<AnalysisBenchOptions> = {})
       (withAnalysis ? on : off).push(run.seconds);
       if (withAnalysis) points = run.points;
     }
+    console.log(`pair ${r + 1}: without ${off[r].toFixed(1)} s, with ${on[r].toFixed(1)} s`);
   }
   const ratios = on.map((s, i) => s / off[i] - 1);
   const overhead = median(ratios);
