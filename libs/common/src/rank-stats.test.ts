@@ -1,7 +1,7 @@
 // Reference values from SciPy 1.x (scipy.stats.spearmanr / kendalltau, variant 'b').
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { averageRanks, jaccard, kendallTauB, kendallTauBPairs, spearman } from './rank-stats.js';
+import { averageRanks, jaccard, kendallTauB, kendallTauBPairs, spearman, median } from './rank-stats.js';
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 
@@ -42,4 +42,10 @@ test('the O(n log n) Kendall equals direct pair counting, ties included', () => 
     const b = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? a[i] : Math.floor(rnd() * 9)));
     close(kendallTauB(a, b), kendallTauBPairs(a, b), `n = ${n}`);
   }
+});
+
+test('median: the middle value, the mean of the two middle ones for an even count, NaN for none', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });

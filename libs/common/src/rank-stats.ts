@@ -118,3 +118,9 @@ export function jaccard<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): number {
   const union = a.size + b.size - both;
   return union === 0 ? 1 : both / union;
 }
+
+/** The middle value (mean of the two middle ones for an even count); NaN for none. */
+export function median(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}

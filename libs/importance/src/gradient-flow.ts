@@ -19,23 +19,26 @@ export const GRADIENT_FLOW_INFO: MeasureInfo = {
   parameters: [TEMPERATURE, GRASP_T, IMP_SAMPLES, BATCH_SIZE, EXACT_DECISIONS],
 };
 
-const FLOW_QUANTITIES = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
+/** The quantities that need only ḡ (one backward per batch), then the one that needs Hḡ (a double backward). */
+export const FIRST_ORDER_FLOW_QUANTITIES = ['theta_sq', 'grad_sq', 'theta_dot_grad'] as const;
+export const FLOW_QUANTITIES = [...FIRST_ORDER_FLOW_QUANTITIES, 'theta_dot_hg'] as const;
 export type FlowQuantity = (typeof FLOW_QUANTITIES)[number];
-export type FlowValues = Record<FlowQuantity, number> & {
+export type FirstOrderFlowQuantity = (typeof FIRST_ORDER_FLOW_QUANTITIES)[number];
+export type FlowValues<Q extends FlowQuantity = FlowQuantity> = Record<Q, number> & {
   /** Σ(θ − θ₀)², when θ₀ was given. */
   dist_init_sq?: number;
 };
 
-export interface LayerFlow extends FlowValues {
+export type LayerFlow<Q extends FlowQuantity = FlowQuantity> = FlowValues<Q> & {
   conv: string;
   /** One value per output channel (filter), when asked for. */
-  filters?: Record<FlowQuantity, number[]> & { dist_init_sq?: number[] };
-}
+  filters?: Record<Q, number[]> & { dist_init_sq?: number[] };
+};
 
-export interface GradientFlow {
-  layers: LayerFlow[];
-  total: FlowValues;
-  /** Images behind ḡ (whole batches up to imp_samples) and behind Hḡ (the class groups). */
+export interface GradientFlow<Q extends FlowQuantity = FlowQuantity> {
+  layers: LayerFlow<Q>[];
+  total: FlowValues<Q>;
+  /** Images behind ḡ (whole batches up to imp_samples) and behind Hḡ (the class groups; 0 when Hḡ was not computed). */
   imagesUsed: number;
   hessianImages: number;
 }
@@ -51,6 +54,20 @@ const distInit = (a: LayerArrays, i: number) => rowSum(a, i, (j) => (a.w[j] - a.
 
 const sum = (v: readonly number[]) => v.reduce((s, x) => s + x, 0);
 
+/** The quantities `quantities` of every filter layer and in total, from the gathered arrays. */
+function flowOf<Q extends FlowQuantity>(input: MeasureInput, arrays: LayerArrays[], quantities: readonly Q[], perFilter: boolean | undefined): Pick<GradientFlow<Q>, 'layers' | 'total'> {
+  const layers = arrays.map((a): LayerFlow<Q> => {
+    const per = Object.fromEntries(quantities.map((q) => [q, Array.from({ length: a.layer.outChannels }, (_, i) => FILTER_TERMS[q](a, i))])) as Record<Q, number[]>;
+    const dist = a.w0 ? Array.from({ length: a.layer.outChannels }, (_, i) => distInit(a, i)) : undefined;
+    const values = Object.fromEntries(quantities.map((q) => [q, sum(per[q])])) as FlowValues<Q>;
+    if (dist) values.dist_init_sq = sum(dist);
+    return { conv: a.layer.conv, ...values, ...(perFilter ? { filters: { ...per, ...(dist ? { dist_init_sq: dist } : {}) } } : {}) };
+  });
+  const total = Object.fromEntries(quantities.map((q) => [q, sum(layers.map((l) => l[q]))])) as FlowValues<Q>;
+  if (input.initWeights) total.dist_init_sq = sum(layers.map((l) => l.dist_init_sq ?? 0));
+  return { layers, total };
+}
+
 /**
  * The gradient-flow quantities of `input.model` on `input.data`. `input.params` are resolved
  * against GRADIENT_FLOW_INFO (T, grasp_T, imp_samples, exact_decisions); θ₀ adds dist_init_sq.
@@ -59,17 +76,15 @@ export async function gradientFlow(input: MeasureInput, opts: { perFilter?: bool
   const fo = await cachedFirstOrder(input, GRADIENT_FLOW_INFO.name);
   const h = await cachedHessian(input, GRADIENT_FLOW_INFO.name, input.params.grasp_T);
   const arrays = layerArrays(input.model, { firstOrder: fo, hg: h.hg, initWeights: input.initWeights });
-  const layers = arrays.map((a): LayerFlow => {
-    const per = Object.fromEntries(FLOW_QUANTITIES.map((q) => [q, Array.from({ length: a.layer.outChannels }, (_, i) => FILTER_TERMS[q](a, i))])) as Record<
-      FlowQuantity,
-      number[]
-    >;
-    const dist = a.w0 ? Array.from({ length: a.layer.outChannels }, (_, i) => distInit(a, i)) : undefined;
-    const values = Object.fromEntries(FLOW_QUANTITIES.map((q) => [q, sum(per[q])])) as FlowValues;
-    if (dist) values.dist_init_sq = sum(dist);
-    return { conv: a.layer.conv, ...values, ...(opts.perFilter ? { filters: { ...per, ...(dist ? { dist_init_sq: dist } : {}) } } : {}) };
-  });
-  const total = Object.fromEntries(FLOW_QUANTITIES.map((q) => [q, sum(layers.map((l) => l[q]))])) as FlowValues;
-  if (input.initWeights) total.dist_init_sq = sum(layers.map((l) => l.dist_init_sq ?? 0));
-  return { layers, total, imagesUsed: fo.imagesUsed, hessianImages: h.samplesUsed };
+  return { ...flowOf(input, arrays, FLOW_QUANTITIES, opts.perFilter), imagesUsed: fo.imagesUsed, hessianImages: h.samplesUsed };
+}
+
+/**
+ * gradientFlow without θᵀHḡ: the same ḡ (and cache entry), but no Hessian-gradient product, whose
+ * double backward over the class groups costs several times the rest.
+ */
+export async function firstOrderFlow(input: MeasureInput, opts: { perFilter?: boolean } = {}): Promise<GradientFlow<FirstOrderFlowQuantity>> {
+  const fo = await cachedFirstOrder(input, GRADIENT_FLOW_INFO.name);
+  const arrays = layerArrays(input.model, { firstOrder: fo, initWeights: input.initWeights });
+  return { ...flowOf(input, arrays, FIRST_ORDER_FLOW_QUANTITIES, opts.perFilter), imagesUsed: fo.imagesUsed, hessianImages: 0 };
 }

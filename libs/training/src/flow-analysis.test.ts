@@ -37,9 +37,12 @@ test('flow points every k batches and a pruning record that matches direct compu
   for (let b = 0; b < 5; b++) await analysis.afterStep(model, { epoch: 0, batch: b, phase: 'pruning_and_training', lr: 0.1 });
   const flows = records.filter((r): r is FlowPoint => r.type === 'flow');
   assert.deepEqual(flows.map((p) => p.step), [2, 4], 'a point every 2 batches');
-  // The stored totals are the lib's gradientFlow on the same sample (to the 6 stored digits).
+  // The stored totals are the lib's gradientFlow on the same sample (to the 6 stored digits), without
+  // θᵀHḡ and magnitude vs grasp between pruning steps.
   const direct = await gradientFlow({ model, params: resolveParams(GRADIENT_FLOW_INFO, { T: 5, grasp_T: 200, imp_samples: 20, exact_decisions: 0 }), data });
-  assert.deepEqual(flows[0].total, [direct.total.theta_sq, direct.total.grad_sq, direct.total.theta_dot_grad, direct.total.theta_dot_hg].map((x) => Number(x.toPrecision(6))));
+  assert.deepEqual(flows[0].total, [direct.total.theta_sq, direct.total.grad_sq, direct.total.theta_dot_grad].map((x) => Number(x.toPrecision(6))));
+  assert.equal(flows[0].layers[2].length, 3);
+  assert.deepEqual(Object.keys(flows[0].magnitudeSpearman), ['loss_based']);
   // Same weights at both points: ‖θ‖² did not change, and the prediction is −2·η/(1−μ)·k·(θᵀḡ + λ‖θ‖²).
   assert.equal(flows[1].measuredDeltaThetaSq, 0);
   const predicted = -2 * (0.1 / 0.5) * 2 * (direct.total.theta_dot_grad + 1e-3 * direct.total.theta_sq);
@@ -78,8 +81,27 @@ test('flow points every k batches and a pruning record that matches direct compu
   const post = records.filter((r): r is FlowPoint => r.type === 'flow').at(-1)!;
   assert.equal(post.afterRound, 1, 'a point right after pruning');
   assert.equal(post.measuredDeltaThetaSq, undefined, 'no norm prediction across a pruning step');
+  // Right after pruning, all four quantities: the lib's gradientFlow on the pruned model.
+  const pruned = await gradientFlow({ model: res.model, params: resolveParams(GRADIENT_FLOW_INFO, { T: 5, grasp_T: 200, imp_samples: 20, exact_decisions: 0 }), data });
+  assert.deepEqual(post.total, [pruned.total.theta_sq, pruned.total.grad_sq, pruned.total.theta_dot_grad, pruned.total.theta_dot_hg].map((x) => Number(x.toPrecision(6))));
+  assert.ok(Number.isFinite(post.magnitudeSpearman.grasp), 'magnitude vs grasp right after pruning');
   model.dispose();
   res.model.dispose();
+});
+
+test('points between pruning steps never compute the Hessian-gradient product', async () => {
+  await initBackend({ log: () => undefined });
+  const model = Model.init(buildNetwork('vgg13', 10, [...THIN]), 2);
+  const cfg = resolveRunConfig({ arch: 'vgg13', dataset: 'x', numClasses: 10, analysis: { everyBatches: 1, samples: 20 } });
+  const errors: string[] = [];
+  const records: AnalysisRecord[] = [];
+  // Hḡ reads the class groups: here they fail, so a point that needed them would be skipped.
+  const noGroups = { batches: batchListData([batch(1, 10), batch(2, 10)]).batches, classGroups: () => Promise.reject(new Error('class groups were read')) };
+  const analysis = makeFlowAnalysis({ cfg, data: noGroups, emit: (r) => records.push(r), onError: (m) => errors.push(m) });
+  await analysis.afterStep(model, { epoch: 0, batch: 0, phase: 'final_training', lr: 0.1 });
+  assert.deepEqual(errors, []);
+  assert.equal(records.length, 1);
+  model.dispose();
 });
 
 test('a failing analysis is reported and skipped, never failing the run', async () => {

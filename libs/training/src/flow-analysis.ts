@@ -1,23 +1,39 @@
 // Opt-in gradient-flow analysis of a run (`analysis: {every_batches: k}`), for `flowprune analyze`:
-//  * every k training batches, the gradient-flow quantities (libs/importance gradientFlow: ‖θ‖²,
-//    ‖ḡ‖², θᵀḡ, θᵀHḡ over the filter layers' conv weights) on a fixed sample, the loss there, the
-//    rank agreement of magnitude with loss preservation and GraSP, and the measured change of ‖θ‖²
-//    since the previous point next to the gradient-flow prediction;
+//  * every k training batches, the first-order gradient-flow quantities (libs/importance
+//    firstOrderFlow: ‖θ‖², ‖ḡ‖², θᵀḡ over the filter layers' conv weights) on a fixed sample, the
+//    loss there, the rank agreement of magnitude with loss preservation, and the measured change of
+//    ‖θ‖² since the previous point next to the gradient-flow prediction. θᵀHḡ (and magnitude vs
+//    GraSP) needs a double backward that costs several training batches, so it is computed only at
+//    pruning steps: the point taken right after each step carries all four quantities;
 //  * at every pruning step, every built-in measure scored on the model about to be pruned, their
 //    Spearman / Kendall rank correlations, the Jaccard overlap of the channels each would remove, and
 //    the predicted (ΔL ≈ −Σθ_S·ḡ_S, Δ‖ḡ‖² ≈ −2Σθ_S·(Hḡ)_S) vs measured change right after the step.
 // Records are emitted as run events (kind 'analysis'), which the trainer stores with the run.
 import { jaccard, kendallTauB, spearman } from '@flowprune/common';
-import { BUILTIN_MEASURES, gradientFlow, GRADIENT_FLOW_INFO, resolveParams, StatisticsCache, type GradientFlow, type ImportanceData, type MeasureInfo } from '@flowprune/importance';
+import {
+  BUILTIN_MEASURES,
+  firstOrderFlow,
+  FLOW_QUANTITIES,
+  gradientFlow,
+  GRADIENT_FLOW_INFO,
+  resolveParams,
+  StatisticsCache,
+  type FirstOrderFlowQuantity,
+  type FlowValues,
+  type GradientFlow,
+  type ImportanceData,
+  type MeasureInfo,
+} from '@flowprune/importance';
 import type { Model } from '@flowprune/models';
 import { selectStep, type PruneStepOptions, type Selection } from '@flowprune/pruning';
 import { evaluateModel } from './evaluate.js';
 import type { Phase } from './events.js';
 import type { RunConfig } from './run-config.js';
 
-/** [Σθ², Σḡ², Σθ·ḡ, Σθ·Hḡ]: the order of every stored quadruple. */
-const FLOW_FIELDS = ['theta_sq', 'grad_sq', 'theta_dot_grad', 'theta_dot_hg'] as const;
-type Quad = [number, number, number, number];
+/** [Σθ², Σḡ², Σθ·ḡ, Σθ·Hḡ]: the order of every stored tuple. */
+export const FLOW_FIELDS = FLOW_QUANTITIES;
+/** Σθ·Hḡ is there only where Hḡ was computed (the points right after pruning). */
+type FlowTuple = [number, number, number, number?];
 
 /** One point of the quantities over training. */
 export interface FlowPoint {
@@ -32,11 +48,11 @@ export interface FlowPoint {
   afterRound?: number;
   /** Mean loss (eval mode, temperature T) on the analysis sample. */
   loss: number;
-  total: Quad;
+  total: FlowTuple;
   /** Per filter layer, in the paper's order. */
-  layers: Quad[];
-  /** Spearman of the filters' magnitude with loss_based's and grasp's scores. */
-  magnitudeSpearman: { loss_based: number; grasp: number };
+  layers: FlowTuple[];
+  /** Spearman of the filters' magnitude with loss_based's scores, and with grasp's where Hḡ was computed. */
+  magnitudeSpearman: { loss_based: number; grasp?: number };
   /** Since the previous point (same network, no pruning between): ‖θ‖² now − then, and −2·η/(1−μ)·k·mean(θᵀḡ + λ‖θ‖²). */
   measuredDeltaThetaSq?: number;
   predictedDeltaThetaSq?: number;
@@ -82,7 +98,8 @@ function comparedMeasures(): MeasureInfo[] {
 }
 
 const r6 = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
-const quad = (v: { theta_sq: number; grad_sq: number; theta_dot_grad: number; theta_dot_hg: number }): Quad => FLOW_FIELDS.map((f) => r6(v[f])) as Quad;
+const tuple = (v: FlowValues<FirstOrderFlowQuantity> & { theta_dot_hg?: number }): FlowTuple =>
+  FLOW_FIELDS.flatMap((f) => (v[f] === undefined ? [] : [r6(v[f])])) as FlowTuple;
 /** A symmetric matrix of f over every pair (each pair computed once: Kendall is O(n²) in the channels). */
 function matrix(vs: number[][], f: (a: number[], b: number[]) => number): number[][] {
   const m = vs.map(() => new Array<number>(vs.length).fill(NaN));
@@ -115,11 +132,19 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
   const lossOn = async (model: Model) => (await evaluateModel(model, data.batches(), cfg.temperature)).loss;
   const channelsOf = (model: Model) => model.net.filterLayers.map((l) => l.outChannels).join(',');
 
-  async function flowPoint(model: Model, cache: StatisticsCache, at: { epoch: number; batch: number; phase: Phase; lr: number }, afterRound?: number): Promise<{ flow: GradientFlow; loss: number }> {
+  /** A point of the quantities over training; with Hḡ (θᵀHḡ, magnitude vs grasp) only right after pruning round `afterRound`. */
+  async function flowPoint(
+    model: Model,
+    at: { epoch: number; batch: number; phase: Phase; lr: number },
+    afterRound?: number,
+  ): Promise<{ flow: GradientFlow<FirstOrderFlowQuantity>; loss: number }> {
     const started = performance.now();
-    const flow = await gradientFlow({ model, params: paramsFor(GRADIENT_FLOW_INFO), data, cache }, { perFilter: true });
-    const score = async (name: string) => (await BUILTIN_MEASURES.get(name)!.compute({ model, params: paramsFor(BUILTIN_MEASURES.get(name)!.info), data, cache })).scores.flat();
+    const input = { model, params: paramsFor(GRADIENT_FLOW_INFO), data, cache: new StatisticsCache() };
+    const withHessian = afterRound !== undefined;
+    const flow = withHessian ? await gradientFlow(input, { perFilter: true }) : await firstOrderFlow(input, { perFilter: true });
+    const score = async (name: string) => (await BUILTIN_MEASURES.get(name)!.compute({ ...input, params: paramsFor(BUILTIN_MEASURES.get(name)!.info) })).scores.flat();
     const magnitude = flow.layers.flatMap((l) => l.filters!.theta_sq.map(Math.sqrt));
+    const versus = async (name: string) => r6(spearman(magnitude, await score(name)));
     const loss = await lossOn(model);
     const point: FlowPoint = {
       type: 'flow',
@@ -127,9 +152,9 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
       ...at,
       ...(afterRound !== undefined ? { afterRound } : {}),
       loss: r6(loss),
-      total: quad(flow.total),
-      layers: flow.layers.map(quad),
-      magnitudeSpearman: { loss_based: r6(spearman(magnitude, await score('loss_based'))), grasp: r6(spearman(magnitude, await score('grasp'))) },
+      total: tuple(flow.total),
+      layers: flow.layers.map(tuple),
+      magnitudeSpearman: { loss_based: await versus('loss_based'), ...(withHessian ? { grasp: await versus('grasp') } : {}) },
       seconds: 0,
     };
     const channels = channelsOf(model);
@@ -162,7 +187,7 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
   return {
     async afterStep(model, at) {
       step++;
-      if (every > 0 && step % every === 0) await guarded(`at batch ${step}`, () => flowPoint(model, new StatisticsCache(), at));
+      if (every > 0 && step % every === 0) await guarded(`at batch ${step}`, () => flowPoint(model, at));
     },
 
     async beforePrune(model, at) {
@@ -194,7 +219,7 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
             dotHg += flow.layers[l].filters!.theta_dot_hg[c];
           }
         });
-        const { flow: after, loss: lossAfter } = await flowPoint(pruned, new StatisticsCache(), { epoch: at.epoch, batch: -1, phase: 'pruning_and_training', lr: at.lr }, at.round);
+        const { flow: after, loss: lossAfter } = await flowPoint(pruned, { epoch: at.epoch, batch: -1, phase: 'pruning_and_training', lr: at.lr }, at.round);
         emit({
           type: 'prune',
           round: at.round,

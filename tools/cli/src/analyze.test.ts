@@ -14,9 +14,10 @@ const flow = (step: number, loss: number, rho: number, extra: Partial<FlowPoint>
   phase: 'pruning_and_training',
   lr: 0.1,
   loss,
-  total: [100 + step, 1, -0.1, 0.01],
-  layers: [[100 + step, 1, -0.1, 0.01]],
-  magnitudeSpearman: { loss_based: rho, grasp: 0 },
+  // Between pruning steps: no θᵀHḡ and no magnitude vs grasp (flow-analysis.ts).
+  total: [100 + step, 1, -0.1],
+  layers: [[100 + step, 1, -0.1]],
+  magnitudeSpearman: { loss_based: rho },
   seconds: 1,
   ...extra,
 });

@@ -1,7 +1,7 @@
 // `flowprune analyze RUN…`: the paper's claims as numeric checks over runs that recorded the
 // gradient-flow analysis (`analysis: {every_batches: k}`), and a report page with the figures.
 import Table from 'cli-table3';
-import { pearson } from '@flowprune/common';
+import { median, pearson } from '@flowprune/common';
 import {
   correlationHeatmaps,
   escapeHtml,
@@ -57,10 +57,6 @@ async function loadAnalysedRuns(store: RunStore, ids: string[]): Promise<Analyse
 }
 
 const mean = (v: readonly number[]) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : NaN);
-const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : NaN);
 
 function byMeasure<T>(runs: AnalysedRun[], f: (r: AnalysedRun) => T[]): Map<string, T[]> {

@@ -105,10 +105,11 @@ export interface RunSpec_MeasureParamsEntry {
 }
 
 /**
- * What the trainer measures for `flowprune analyze`: the gradient-flow quantities (theta^2, gbar^2,
- * theta.gbar, theta.H gbar) every `every_batches` training batches, and at every pruning step every
+ * What the trainer measures for `flowprune analyze`: the first-order gradient-flow quantities
+ * (theta^2, gbar^2, theta.gbar) every `every_batches` training batches, and at every pruning step every
  * built-in measure on the same model with their rank correlations, the overlap of the channels each
- * would remove, and the predicted vs measured change of loss and gradient norm.
+ * would remove, the predicted vs measured change of loss and gradient norm, and all four quantities
+ * (theta.H gbar too: a double backward, too costly between pruning steps) right after the step.
  */
 export interface AnalysisSpec {
   /** Gradient-flow quantities every this many training batches (0 = only at pruning steps). */
