@@ -42,7 +42,8 @@ function unfused(op: InferenceConv, x: tf.Tensor4D, residual?: tf.Tensor4D): tf.
       const [t, l, b, r] = op.padding;
       const pad: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [t, b], [l, r], [0, 0]];
       const w = op.weight as tf.Tensor4D;
-      let y = op.groups === 1 ? tf.conv2d(x, w, op.stride, pad) : tf.depthwiseConv2d(x, w, op.stride, pad);
+      const stride: [number, number] = [op.stride[0], op.stride[1]];
+      let y = op.groups === 1 ? tf.conv2d(x, w, stride, pad) : tf.depthwiseConv2d(x, w, stride, pad);
       if (op.bias) y = tf.add(y, op.bias);
       if (op.batchNorm) y = bn(y, op.batchNorm);
       if (residual) y = tf.add(y, residual);
