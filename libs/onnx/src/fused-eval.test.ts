@@ -11,21 +11,17 @@ import { buildNetwork, graphNetwork, Model } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
 import { fusedInferenceRuns, initBackend, loadNativeAddon, tf } from '@flowprune/tensor';
 import { onnxToGraph } from './import.js';
-import { torchReference } from './torchvision.test-util.js';
+import { maxRelDiff, torchReference } from './torchvision.test-util.js';
 
 const TOL = 1e-4;
 const load = loadNativeAddon();
 const skip = load.addon ? false : `native backend unavailable: ${load.reason}`;
 
+/** max|a − b| / max|b| (maxRelDiff of both scaled by max|b|, where its max(1, ·) is 1). */
 function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  assert.ok(m > 0, 'reference is all zeros');
-  return d / m;
+  const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(scale > 0, 'reference is all zeros');
+  return maxRelDiff(a.map((v) => v / scale), b.map((v) => v / scale));
 }
 
 /** Runs Model.forward (eval) and the interpreter; returns [fused runs taken, fused logits, interpreter logits]. */
