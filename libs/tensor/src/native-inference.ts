@@ -171,11 +171,16 @@ interface Compiled {
   epoch: number;
 }
 
-/** Executors by layout and encoded structure; one handle serves every program of that structure. */
+/**
+ * Executors by layout and encoded structure; one handle serves every program of that structure.
+ * Each holds its folded weights and activation buffers natively, so only the few most recently
+ * used are kept.
+ */
+const MAX_EXECUTORS = 6;
 const executors = new Map<string, Compiled>();
 const structureKeys = new WeakMap<InferenceProgram, string>();
 
-/** The native executor of a program's structure, compiled once per structure and layout (bounded). */
+/** The native executor of a program's structure, compiled once per structure and layout. */
 function compile(addon: NativeAddon, program: InferenceProgram, layout: InferenceLayout): Compiled {
   let key = structureKeys.get(program);
   if (key === undefined) {
@@ -184,10 +189,16 @@ function compile(addon: NativeAddon, program: InferenceProgram, layout: Inferenc
   }
   const full = `${layout}:${key}`;
   let c = executors.get(full);
-  if (c) return c;
-  if (executors.size >= 64) {
-    for (const e of executors.values()) addon.inferenceRelease(e.handle);
-    executors.clear();
+  if (c) {
+    // Most recently used last: a long-lived service sees a new structure per pruning step.
+    executors.delete(full);
+    executors.set(full, c);
+    return c;
+  }
+  if (executors.size >= MAX_EXECUTORS) {
+    const [oldest, e] = executors.entries().next().value as [string, Compiled];
+    addon.inferenceRelease(e.handle);
+    executors.delete(oldest);
   }
   c = { handle: addon.inferenceCompile(encodeProgram(program), layout === 'blocked' ? Layout.Blocked : Layout.Nhwc), dataIds: [], epoch: -1 };
   executors.set(full, c);

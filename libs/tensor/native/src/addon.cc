@@ -32,6 +32,12 @@ napi_value numberValue(napi_env env, double x) {
   return v;
 }
 
+napi_value stringValue(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
 size_t count(int64_t a, int64_t b = 1, int64_t c = 1, int64_t d = 1) { return static_cast<size_t>(a * b * c * d); }
 
 // info() -> "oneDNN 2.6.3, 2 OpenMP thread(s)"
@@ -40,9 +46,7 @@ napi_value Info(napi_env env, napi_callback_info) {
     const dnnl_version_t* v = dnnl_version();
     const std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                           std::to_string(v->patch) + ", " + std::to_string(getThreads()) + " OpenMP thread(s)";
-    napi_value out;
-    napi_create_string_utf8(env, s.c_str(), s.size(), &out);
-    return out;
+    return stringValue(env, s);
   });
 }
 
@@ -322,10 +326,7 @@ napi_value InferenceRun(napi_env env, napi_callback_info info) {
 napi_value InferenceDescribe(napi_env env, napi_callback_info info) {
   return guarded(env, "inferenceDescribe", [&] {
     Args a(env, info);
-    const std::string s = inferenceDescribe(a.i32(0), layoutArg(a, 1), a.i64(2));
-    napi_value out;
-    napi_create_string_utf8(env, s.c_str(), s.size(), &out);
-    return out;
+    return stringValue(env, inferenceDescribe(a.i32(0), layoutArg(a, 1), a.i64(2)));
   });
 }
 
