@@ -15,6 +15,7 @@
 
 #include "context.h"
 #include "dnnl_compat.h"
+#include "parallel.h"
 
 namespace fp {
 
@@ -60,8 +61,29 @@ Buffer allocate(size_t bytes) {
   return Buffer(static_cast<float*>(p));
 }
 
+/**
+ * Ops of less work than this run on one thread. Each OpenMP parallel region costs a wake-up of the
+ * other threads: microseconds on an idle machine, but on a loaded one a scheduler time slice each,
+ * which measured here made batch-1 eval ~20x slower on 2 threads than on 1 (ResNet-56: ~500 ms vs
+ * ~20 ms, load average 16 on 2 cores). 32 MFLOP is under half a millisecond on one core.
+ */
+constexpr double kSerialFlops = 32e6;
+
+/** omp_set_num_threads for a scope (oneDNN sizes its kernels by the count at creation and at execution). */
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  ~ThreadScope() { omp_set_num_threads(previous_); }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
 struct OpPlan {
   dnnl::primitive prim;
+  int threads = 1;
   memory::desc src, dst, scratch;
   std::optional<dnnl::reorder> srcReorder;  // stored layout -> the layout the primitive reads
   Buffer srcTemp;
@@ -236,6 +258,21 @@ OpPlan planLinear(const OpDef& op, const TensorDef& in, const memory::desc& src,
   return plan;
 }
 
+/** Floating-point operations of one op on a batch of n (2 per multiply-accumulate; a pooling window's reads). */
+double opFlops(const Executor& ex, const OpDef& op, int64_t n) {
+  const TensorDef& out = ex.tensors[op.out];
+  const double pixels = static_cast<double>(n) * out.h * out.w;
+  switch (op.kind) {
+    case InferenceOpKind::Conv:
+      return 2 * pixels * out.c * op.p[kKh] * op.p[kKw] * (op.p[kIc] / op.p[kGroups]);
+    case InferenceOpKind::Pool:
+      return pixels * out.c * op.p[kPoolKh] * op.p[kPoolKw];
+    case InferenceOpKind::Linear:
+      return 2.0 * n * op.p[kIn] * op.p[kOut];
+  }
+  return 0;
+}
+
 std::unique_ptr<BatchPlan> makePlan(const Executor& ex, Layout inLayout, int64_t n) {
   auto plan = std::make_unique<BatchPlan>();
   const size_t count = ex.tensors.size();
@@ -269,9 +306,12 @@ std::unique_ptr<BatchPlan> makePlan(const Executor& ex, Layout inLayout, int64_t
     const OpDef& op = ex.ops[i];
     const memory::desc& src = plan->desc[op.in];
     const memory::desc& dst = plan->desc[op.out];
+    const int threads = opFlops(ex, op, n) < kSerialFlops ? 1 : getThreads();
+    const ThreadScope scope(threads);
     OpPlan p = op.kind == InferenceOpKind::Conv   ? planConv(op, src, dst)
                : op.kind == InferenceOpKind::Pool ? planPool(op, src, dst)
                                                   : planLinear(op, ex.tensors[op.in], src, dst);
+    p.threads = threads;
     if (op.out != ex.output) {
       const int r = op.residual;
       if (r > 0 && lastUse[r] == static_cast<int>(i) && r != op.in && plan->desc[r] == dst) {
@@ -439,6 +479,7 @@ void inferenceRun(int handle, const float* x, Layout inLayout, int64_t n, float*
   for (size_t i = 0; i < ex.ops.size(); i++) {
     const OpDef& op = ex.ops[i];
     OpPlan& p = plan.ops[i];
+    const ThreadScope scope(p.threads);
     memory src = tensorMem(op.in);
     memory dst = tensorMem(op.out);
     if (p.srcReorder) {
