@@ -1,4 +1,4 @@
-import { tf } from '@flowprune/tensor';
+import { fusedInferenceAvailable, runInference, tf, type InferenceProgram } from '@flowprune/tensor';
 import { buildNetwork, graphNetwork, parseArch } from './arch/index.js';
 import { GRAPH_ARCH } from './arch/types.js';
 import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
@@ -6,6 +6,7 @@ import type { ArchConfig, ForwardContext, Network, ParamReader, ParamSpec } from
 import { isTrainable } from './arch/types.js';
 import { CIFAR_INPUT } from './arch/input.js';
 import type { GraphInput } from './graph/types.js';
+import { inferenceProgram } from './graph/inference.js';
 import { tfShape, tfToTorch, torchToTf } from './layout.js';
 import { mulberry32 } from '@flowprune/common';
 import { parseSafeTensors, serializeSafeTensors, type SafeTensor } from './safetensors.js';
@@ -30,6 +31,8 @@ const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every
  */
 export class Model {
   private maskTensors?: Map<string, tf.Tensor1D>;
+  /** The fused eval program, for the masks it was built with (undefined program: the graph has none). */
+  private fused?: { masks: Map<string, tf.Tensor1D> | undefined; program: InferenceProgram | undefined };
 
   private constructor(
     readonly net: Network,
@@ -156,7 +159,21 @@ export class Model {
 
   /** Logits for NHWC input; eval mode unless ctx.training. */
   forward(x: tf.Tensor4D, ctx: ForwardContext = { training: false }): tf.Tensor2D {
-    return this.net.forward(this.reader(), x, { ...ctx, masks: ctx.masks ?? this.maskTensorMap() });
+    const masks = ctx.masks ?? this.maskTensorMap();
+    if (!ctx.training && fusedInferenceAvailable()) {
+      // Eval with nothing taped: the native backend's fused executor (libs/tensor native-inference.ts).
+      const program = this.fusedProgram(masks);
+      if (program) return runInference(program, x);
+    }
+    return this.net.forward(this.reader(), x, { ...ctx, masks });
+  }
+
+  private fusedProgram(masks: Map<string, tf.Tensor1D> | undefined): InferenceProgram | undefined {
+    if (!this.fused || this.fused.masks !== masks) {
+      const r = inferenceProgram(this.net.graph, this.reader(), masks);
+      this.fused = { masks, program: 'program' in r ? r.program : undefined };
+    }
+    return this.fused.program;
   }
 
   private maskTensorMap(): Map<string, tf.Tensor1D> | undefined {

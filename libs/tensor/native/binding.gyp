@@ -10,6 +10,7 @@
         "src/context.cc",
         "src/conv.cc",
         "src/elementwise.cc",
+        "src/inference.cc",
         "src/layout.cc",
         "src/matmul.cc",
         "src/pool.cc"

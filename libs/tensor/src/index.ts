@@ -30,3 +30,22 @@ export {
   type BatchNormPost,
   type BatchNormTrainResult,
 } from './batchnorm.js';
+export { noteInPlaceWrite, inPlaceWriteEpoch } from './heap-writes.js';
+export {
+  describeInference,
+  encodeProgram,
+  fusedInferenceAvailable,
+  fusedInferenceRuns,
+  runInference,
+  sgemmPeakProbe,
+  type InferenceActivation,
+  type InferenceBatchNorm,
+  type InferenceConv,
+  type InferenceLayout,
+  type InferenceLinear,
+  type InferenceOp,
+  type InferencePool,
+  type InferenceProgram,
+  type InferenceTensor,
+} from './native-inference.js';
+export { Layout as NativeLayout } from './native-addon.js';

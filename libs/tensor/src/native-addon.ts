@@ -74,6 +74,17 @@ export interface NativeAddon {
   ): void;
   /** slots: [param, grad, buffer (-1: none), size, fresh (1: first step)] per parameter. */
   sgdStep(heap: ArrayBuffer, slots: Float64Array, lr: number, momentum: number, weightDecay: number): void;
+  /** A fused eval executor for an encoded program (native-inference.ts), activations in `layout`; returns its handle. */
+  inferenceCompile(program: Float64Array, layout: Layout): number;
+  /** Folds and caches the weights: 12 heap offsets per op (w, b, BN mean, var, gamma, beta, mask, the same five after the activation). */
+  inferenceSetWeights(handle: number, heap: ArrayBuffer, table: Float64Array): void;
+  /** Logits [n, classes] into `out` for n images at `x` in `inLayout`. */
+  inferenceRun(handle: number, heap: ArrayBuffer, x: Ptr, inLayout: Layout, n: number, out: Ptr, outSize: number, inSize: number): void;
+  /** One line per primitive of the plan for batch n (its oneDNN implementation), building the plan if needed. */
+  inferenceDescribe(handle: number, inLayout: Layout, n: number): string;
+  inferenceRelease(handle: number): void;
+  /** Best seconds of one size x size x size sgemm on all threads (the bench's peak probe). */
+  sgemmProbe(size: number, repeats: number): number;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };

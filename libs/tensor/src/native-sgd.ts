@@ -2,6 +2,7 @@
 // in one native call, instead of five full-size tfjs ops and two allocations per parameter.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeAddon } from './native-addon.js';
+import { noteInPlaceWrite } from './heap-writes.js';
 import { heapOf } from './native-heap.js';
 import { NATIVE_BACKEND } from './native-kernel.js';
 
@@ -42,6 +43,7 @@ export function fusedSgdStep(slots: readonly SgdSlot[], h: SgdHyper): (tf.Tensor
     const buf = buffers[i];
     table.set([heap.ptr(s.param), heap.ptr(s.grad), buf ? heap.ptr(buf) : -1, s.param.size, s.buffer ? 0 : 1], i * 5);
   });
+  noteInPlaceWrite();
   addon.sgdStep(heap.buffer, table, h.lr, h.momentum, h.weightDecay);
   return buffers;
 }

@@ -3,6 +3,7 @@
 // per BatchNorm (342 per ResNet-56 step, ~4 % of the step on the native backend).
 import * as tf from '@tensorflow/tfjs-core';
 import { updateRunningStats } from './batchnorm.js';
+import { noteInPlaceWrite } from './heap-writes.js';
 
 export interface RunningStatsUpdate {
   runningMean: tf.Variable;
@@ -42,6 +43,7 @@ export function updateRunningStatsInPlace(updates: readonly RunningStatsUpdate[]
     if (backend.refCount(u.runningMean.dataId) !== 1 || backend.refCount(u.runningVar.dataId) !== 1) return false;
     if (u.mean.size !== u.runningMean.size || u.variance.size !== u.runningVar.size) return false;
   }
+  noteInPlaceWrite();
   const keep = f(1 - momentum);
   const take = f(momentum);
   for (const u of updates) {

@@ -4,10 +4,10 @@
 //   vgg13 train native 152.3 img/s | pytorch 137.0 img/s | 1.11x
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { ArchName } from '@flowprune/models';
-import { loadNativeAddon } from '@flowprune/tensor';
+import { buildNetwork, countMacs, type ArchName } from '@flowprune/models';
+import { loadNativeAddon, sgemmPeakProbe } from '@flowprune/tensor';
 import { findTorchPython, runTorchScript } from './bench-pytorch.js';
 import type { WorkerRecord } from './bench-worker.js';
 import { WORKSPACE } from './paths.js';
@@ -72,6 +72,25 @@ function runWorker(backend: string, arch: ArchName, o: BackendsBenchOptions): Wo
 
 const rate = (v: number): string => `${v.toFixed(1)} img/s`;
 
+/**
+ * The machine's fp32 peak as the bench measures it: the best of a few 2048³ oneDNN sgemm calls on
+ * the bench's threads (a large sgemm reaches ~90 % of the FMA units' rate; undefined without the
+ * native addon). Printed once with the load average, since a loaded machine lowers it.
+ */
+export function measuredPeak(): { gflops: number; line: string } | undefined {
+  const probe = sgemmPeakProbe(2048, 5);
+  if (!probe) return undefined;
+  const load = loadavg()[0]!.toFixed(1);
+  return { gflops: probe.gflops, line: `peak probe: 2048^3 sgemm (oneDNN) ${probe.gflops.toFixed(0)} GFLOP/s on ${benchThreads()} thread(s); load average ${load} on ${availableParallelism()} cores` };
+}
+
+/** "12.3 GFLOP/s, 45% of peak" for `imagesPerSecond` of `flopsPerImage` each. */
+export function rateOfPeak(imagesPerSecond: number, flopsPerImage: number, peak: number | undefined): string {
+  const gflops = (imagesPerSecond * flopsPerImage) / 1e9;
+  return `${gflops.toFixed(0)} GFLOP/s${peak ? `, ${((100 * gflops) / peak).toFixed(0)}% of peak` : ''}`;
+}
+
+
 export function backendsThroughput(o: BackendsBenchOptions): void {
   const backends = o.backends ?? availableBackends();
   const threads = benchThreads();
@@ -79,7 +98,13 @@ export function backendsThroughput(o: BackendsBenchOptions): void {
   const torchNote = 'reason' in torch ? `PyTorch unavailable: ${torch.reason}` : `PyTorch ${torch.version} CPU (${torch.python}), ${threads} thread(s)`;
   console.log(`\n== training and eval throughput: flowprune (${backends.join(', ')}) vs PyTorch, batch ${o.batchSize}, ${o.steps} timed steps after 1 warm-up ==`);
   console.log(torchNote);
+  const peak = measuredPeak();
+  console.log(peak?.line ?? 'peak probe: unavailable (no native addon)');
   for (const arch of o.archs) {
+    // FLOPs per image: 2 per multiply-accumulate forward; a training step as 3 forwards (forward,
+    // input gradient, weight gradient).
+    const forward = 2 * countMacs(buildNetwork(arch, 10));
+    const flopsOf = (mode: (typeof MODES)[number]) => (mode === 'train' ? 3 * forward : forward);
     const ours = new Map(backends.map((b) => [b, runWorker(b, arch, o)] as const));
     let theirs: TorchRecord[] | { error: string };
     try {
@@ -99,8 +124,8 @@ export function backendsThroughput(o: BackendsBenchOptions): void {
         }
         const mine = recs.find((r) => r.mode === mode);
         if (!mine) continue;
-        const label = `${head} ${rate(mine.imgPerSec)} (${mine.threads} thread${mine.threads === 1 ? '' : 's'})`;
-        if (ref) console.log(`${label} | pytorch ${rate(ref.img_s)} | ${(mine.imgPerSec / ref.img_s).toFixed(2)}x`);
+        const label = `${head} ${rate(mine.imgPerSec)} (${mine.threads} thread${mine.threads === 1 ? '' : 's'}, ${rateOfPeak(mine.imgPerSec, flopsOf(mode), peak?.gflops)})`;
+        if (ref) console.log(`${label} | pytorch ${rate(ref.img_s)} (${rateOfPeak(ref.img_s, flopsOf(mode), peak?.gflops)}) | ${(mine.imgPerSec / ref.img_s).toFixed(2)}x`);
         else console.log(`${label} | pytorch n/a (${Array.isArray(theirs) ? 'no record' : theirs.error})`);
       }
     }

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "conv.h"
 #include "elementwise.h"
+#include "inference.h"
 #include "layout.h"
 #include "matmul.h"
 #include "napi_args.h"
@@ -31,6 +32,12 @@ napi_value numberValue(napi_env env, double x) {
   return v;
 }
 
+napi_value stringValue(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
 size_t count(int64_t a, int64_t b = 1, int64_t c = 1, int64_t d = 1) { return static_cast<size_t>(a * b * c * d); }
 
 // info() -> "oneDNN 2.6.3, 2 OpenMP thread(s)"
@@ -39,9 +46,7 @@ napi_value Info(napi_env env, napi_callback_info) {
     const dnnl_version_t* v = dnnl_version();
     const std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                           std::to_string(v->patch) + ", " + std::to_string(getThreads()) + " OpenMP thread(s)";
-    napi_value out;
-    napi_create_string_utf8(env, s.c_str(), s.size(), &out);
-    return out;
+    return stringValue(env, s);
   });
 }
 
@@ -285,6 +290,63 @@ napi_value SgdStep(napi_env env, napi_callback_info info) {
   });
 }
 
+// inferenceCompile(program: Float64Array, layout) -> handle (see inference.h for the format)
+napi_value InferenceCompile(napi_env env, napi_callback_info info) {
+  return guarded(env, "inferenceCompile", [&] {
+    Args a(env, info);
+    size_t len = 0;
+    const double* program = a.f64array(0, &len);
+    return numberValue(env, inferenceCompile(program, len, layoutArg(a, 1)));
+  });
+}
+
+// inferenceSetWeights(handle, heap, table: Float64Array of heap offsets, kWeightRecord per op)
+napi_value InferenceSetWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, "inferenceSetWeights", [&] {
+    Args a(env, info);
+    a.heap(1);
+    size_t len = 0;
+    const double* table = a.f64array(2, &len);
+    inferenceSetWeights(a.i32(0), a.heapBase(), a.heapLength(), table, len);
+    return undefinedValue(env);
+  });
+}
+
+// inferenceRun(handle, heap, x, inLayout, n, out, outSize, inSize)
+napi_value InferenceRun(napi_env env, napi_callback_info info) {
+  return guarded(env, "inferenceRun", [&] {
+    Args a(env, info);
+    a.heap(1);
+    inferenceRun(a.i32(0), a.ptr<float>(2, count(a.i64(7))), layoutArg(a, 3), a.i64(4), a.ptr<float>(5, count(a.i64(6))));
+    return undefinedValue(env);
+  });
+}
+
+// inferenceDescribe(handle, inLayout, n) -> one line per primitive
+napi_value InferenceDescribe(napi_env env, napi_callback_info info) {
+  return guarded(env, "inferenceDescribe", [&] {
+    Args a(env, info);
+    return stringValue(env, inferenceDescribe(a.i32(0), layoutArg(a, 1), a.i64(2)));
+  });
+}
+
+// inferenceRelease(handle)
+napi_value InferenceRelease(napi_env env, napi_callback_info info) {
+  return guarded(env, "inferenceRelease", [&] {
+    Args a(env, info);
+    inferenceRelease(a.i32(0));
+    return undefinedValue(env);
+  });
+}
+
+// sgemmProbe(size, repeats) -> best seconds of one size^3 sgemm on all threads
+napi_value SgemmProbe(napi_env env, napi_callback_info info) {
+  return guarded(env, "sgemmProbe", [&] {
+    Args a(env, info);
+    return numberValue(env, sgemmProbe(a.i64(0), a.i32(1)));
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -302,6 +364,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool", nullptr, Pool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, SgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferenceCompile", nullptr, InferenceCompile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferenceSetWeights", nullptr, InferenceSetWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferenceRun", nullptr, InferenceRun, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferenceDescribe", nullptr, InferenceDescribe, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferenceRelease", nullptr, InferenceRelease, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemmProbe", nullptr, SgemmProbe, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -56,4 +56,51 @@ inline dnnl::matmul::primitive_desc matmulPd(const dnnl::engine& eng, const memo
 #endif
 }
 
+// Inference-only descriptors (the fused eval executor, inference.cc).
+
+inline dnnl::convolution_forward::primitive_desc convInferencePd(const dnnl::engine& eng, const memory::desc& src,
+                                                                 const memory::desc& wei, const memory::desc& bias,
+                                                                 const memory::desc& dst, const memory::dims& strides,
+                                                                 const memory::dims& dilates, const memory::dims& padL,
+                                                                 const memory::dims& padR, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wei, bias, dst, strides, dilates, padL, padR, attr};
+#else
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wei, bias, dst,
+                                    strides, dilates, padL, padR);
+  return {d, attr, eng};
+#endif
+}
+
+inline dnnl::pooling_forward::primitive_desc poolInferencePd(const dnnl::engine& eng, dnnl::algorithm alg, const memory::desc& src,
+                                                             const memory::desc& dst, const memory::dims& strides,
+                                                             const memory::dims& kernel, const memory::dims& padL,
+                                                             const memory::dims& padR, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::prop_kind::forward_inference, alg, src, dst, strides, kernel, memory::dims{0, 0}, padL, padR, attr};
+#else
+  dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, src, dst, strides, kernel, padL, padR);
+  return {d, attr, eng};
+#endif
+}
+
+inline dnnl::inner_product_forward::primitive_desc innerProductInferencePd(const dnnl::engine& eng, const memory::desc& src,
+                                                                           const memory::desc& wei, const memory::desc& bias,
+                                                                           const memory::desc& dst, const dnnl::primitive_attr& attr) {
+#if DNNL_VERSION_MAJOR >= 3
+  return {eng, dnnl::prop_kind::forward_inference, src, wei, bias, dst, attr};
+#else
+  dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src, wei, bias, dst);
+  return {d, attr, eng};
+#endif
+}
+
+inline void appendEltwise(dnnl::post_ops& ops, dnnl::algorithm alg, float alpha, float beta) {
+#if DNNL_VERSION_MAJOR >= 3
+  ops.append_eltwise(alg, alpha, beta);
+#else
+  ops.append_eltwise(1.f, alg, alpha, beta);
+#endif
+}
+
 }  // namespace fp

@@ -38,6 +38,13 @@ class Args {
     len_ = len;
   }
 
+  /** The heap set by heap(): its first byte and its length in bytes. */
+  const uint8_t* heapBase() const {
+    if (!base_) throw JsError("heap not set");
+    return base_;
+  }
+  size_t heapLength() const { return len_; }
+
   /** Pointer to `count` elements of T at the heap byte offset in argument i, bounds-checked. */
   template <typename T>
   T* ptr(size_t i, size_t count) const {

@@ -1,0 +1,231 @@
+// The fused eval executor (native-inference.ts) against the unfused path — tfjs ops one by one on
+// the native backend — on every convolution geometry of the five architectures, for each fused
+// chain (conv+BN+ReLU, conv+BN+residual+ReLU, conv+ReLU+BN as VGG-13 has it), in both input
+// layouts (NHWC and blocked nChw8c) and both executor layouts; then pooling and the classifier,
+// and the weights cache (a new data id and an in-place write both refold).
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { batchNorm2d } from './batchnorm.js';
+import { withoutFusedKernels } from './fusion-scope.js';
+import { noteInPlaceWrite } from './heap-writes.js';
+import { tf } from './index.js';
+import { Layout } from './native-addon.js';
+import {
+  describeInference,
+  fusedInferenceAvailable,
+  fusedInferenceRuns,
+  runInference,
+  type InferenceBatchNorm,
+  type InferenceConv,
+  type InferenceLayout,
+  type InferenceProgram,
+} from './native-inference.js';
+import { CONV_SHAPES, LINEAR_SHAPES, MAXPOOL_SHAPES, type ConvShape } from './native-shapes.test-util.js';
+import { blockOnNative, nativeSkipReason, relErr, seeded, useNativeWithCpuReference } from './test-helpers.js';
+
+const TOL = 1e-4;
+const EPS = 1e-5;
+const LAYOUTS: readonly InferenceLayout[] = ['blocked', 'nhwc'];
+
+function batchNormParams(c: number, seed: number): InferenceBatchNorm {
+  const u = (s: number, lo: number, hi: number) => tf.tensor1d(Array.from(seeded([c], s), (v) => lo + ((v + 1.5) / 3) * (hi - lo)));
+  return { mean: u(seed, -0.5, 0.5), variance: u(seed + 1, 0.2, 2), gamma: u(seed + 2, 0.5, 1.5), beta: u(seed + 3, -0.3, 0.3), eps: EPS };
+}
+
+const bn = (x: tf.Tensor4D, p: InferenceBatchNorm) =>
+  batchNorm2d(x, p.mean as tf.Tensor1D, p.variance as tf.Tensor1D, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, p.eps);
+
+/** The op-by-op forward of one fused conv op (what the graph interpreter runs without the executor). */
+function unfused(op: InferenceConv, x: tf.Tensor4D, residual?: tf.Tensor4D): tf.Tensor4D {
+  return withoutFusedKernels(() =>
+    tf.tidy(() => {
+      const [t, l, b, r] = op.padding;
+      const pad: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [t, b], [l, r], [0, 0]];
+      const w = op.weight as tf.Tensor4D;
+      const stride: [number, number] = [op.stride[0], op.stride[1]];
+      let y = op.groups === 1 ? tf.conv2d(x, w, stride, pad) : tf.depthwiseConv2d(x, w, stride, pad);
+      if (op.bias) y = tf.add(y, op.bias);
+      if (op.batchNorm) y = bn(y, op.batchNorm);
+      if (residual) y = tf.add(y, residual);
+      if (op.activation) y = tf.relu(y);
+      if (op.postBatchNorm) y = bn(y, op.postBatchNorm);
+      return y;
+    }),
+  );
+}
+
+type Variant = 'bn-relu' | 'bn-residual-relu' | 'relu-bn';
+
+function convProgram(s: ConvShape, variant: Variant, seed: number): InferenceProgram {
+  const pad = (s.k - 1) / 2;
+  const oh = Math.floor((s.hw + 2 * pad - s.k) / s.stride) + 1;
+  const wShape = s.depthwise ? [s.k, s.k, s.cin, 1] : [s.k, s.k, s.cin, s.cout];
+  const op: InferenceConv = {
+    kind: 'conv',
+    input: 0,
+    output: 1,
+    ...(variant === 'bn-residual-relu' ? { residual: 0 } : {}),
+    inChannels: s.cin,
+    outChannels: s.cout,
+    kernel: [s.k, s.k],
+    stride: [s.stride, s.stride],
+    dilation: [1, 1],
+    padding: [pad, pad, pad, pad],
+    groups: s.depthwise ? s.cin : 1,
+    weight: tf.tensor(seeded(wShape, seed), wShape).mul(1 / Math.sqrt(s.k * s.k * (s.depthwise ? 1 : s.cin))),
+    ...(variant === 'relu-bn' ? { bias: tf.tensor1d(seeded([s.cout], seed + 1)).mul(0.1) } : {}),
+    ...(variant === 'relu-bn' ? { postBatchNorm: batchNormParams(s.cout, seed + 2) } : { batchNorm: batchNormParams(s.cout, seed + 2) }),
+    activation: { min: 0, max: Infinity },
+  };
+  return { tensors: [{ rank: 4, channels: s.cin, height: s.hw, width: s.hw }, { rank: 4, channels: s.cout, height: oh, width: oh }], output: 1, ops: [op] };
+}
+
+const variantsOf = (s: ConvShape): Variant[] =>
+  s.cin === s.cout && s.stride === 1 ? ['bn-relu', 'bn-residual-relu', 'relu-bn'] : ['bn-relu', 'relu-bn'];
+
+const disposeProgram = (p: InferenceProgram) =>
+  p.ops.forEach((op) => {
+    if (op.kind === 'pool') return;
+    tf.dispose([op.weight, ...(op.bias ? [op.bias] : [])]);
+    if (op.kind === 'conv') for (const b of [op.batchNorm, op.postBatchNorm]) if (b) tf.dispose([b.mean, b.variance, b.gamma!, b.beta!]);
+  });
+
+describe('fused eval executor vs the unfused ops: every conv geometry of the five networks', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  for (const s of CONV_SHAPES) {
+    for (const variant of variantsOf(s)) {
+      const name = `${s.depthwise ? 'dw' : 'conv'} ${s.k}x${s.k}/${s.stride} ${s.cin}->${s.cout} @${s.hw} (${s.archs}) ${variant}`;
+      test(name, () => {
+        const program = convProgram(s, variant, s.hw * 131 + s.cin);
+        const n = s.hw * s.hw * s.cin * s.cout * (s.depthwise ? 1 : s.k * s.k) > 3e7 ? 1 : 2;
+        const x = tf.tensor4d(seeded([n, s.hw, s.hw, s.cin], 7), [n, s.hw, s.hw, s.cin]);
+        const op = program.ops[0] as InferenceConv;
+        const ref = unfused(op, x, variant === 'bn-residual-relu' ? x : undefined);
+        const want = ref.dataSync();
+        const inputLayouts = s.cin % 8 === 0 ? [Layout.Nhwc, Layout.Blocked] : [Layout.Nhwc];
+        for (const inLayout of inputLayouts) {
+          // Both executor layouts for the plain chain; the others in the default (blocked) one.
+          for (const layout of variant === 'bn-relu' ? LAYOUTS : LAYOUTS.slice(0, 1)) {
+            const xi = x.clone();
+            if (inLayout === Layout.Blocked) blockOnNative(xi);
+            const y = runInference<tf.Tensor4D>(program, xi, layout);
+            const err = relErr(y.dataSync(), want);
+            assert.ok(err <= TOL, `input ${inLayout === Layout.Blocked ? 'blocked' : 'nhwc'}, executor ${layout}: rel err ${err}`);
+            tf.dispose([xi, y]);
+          }
+        }
+        // No oneDNN reference (scalar) kernel on the way.
+        assert.doesNotMatch(describeInference(program, n, Layout.Nhwc, 'blocked'), /\bref\b|ref:/);
+        tf.dispose([x, ref]);
+        disposeProgram(program);
+      });
+    }
+  }
+});
+
+describe('fused eval executor: pooling, flatten and the classifier', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  for (const [hw, c] of MAXPOOL_SHAPES) {
+    test(`maxpool 2x2/2 on ${hw}x${hw}x${c} then flatten + linear (VGG-13)`, () => {
+      const o = hw / 2;
+      const classes = 10;
+      const w = tf.tensor2d(seeded([c * o * o, classes], hw), [c * o * o, classes]).mul(0.05) as tf.Tensor2D;
+      const b = tf.tensor1d(seeded([classes], 3));
+      const program: InferenceProgram = {
+        tensors: [{ rank: 4, channels: c, height: hw, width: hw }, { rank: 4, channels: c, height: o, width: o }, { rank: 2, channels: classes }],
+        output: 2,
+        ops: [
+          { kind: 'pool', input: 0, output: 1, mode: 'max', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0] },
+          { kind: 'linear', input: 1, output: 2, inFeatures: c * o * o, outFeatures: classes, weight: w, bias: b },
+        ],
+      };
+      const x = tf.tensor4d(seeded([2, hw, hw, c], 11), [2, hw, hw, c]);
+      // PyTorch's flatten is in NCHW order: what the graph interpreter's flatten does.
+      const ref = tf.tidy(() => tf.add(tf.matMul(tf.reshape(tf.transpose(tf.maxPool(x, 2, 2, 'valid'), [0, 3, 1, 2]), [2, -1]), w), b));
+      for (const layout of LAYOUTS) {
+        for (const inLayout of [Layout.Nhwc, Layout.Blocked]) {
+          const xi = x.clone();
+          if (inLayout === Layout.Blocked) blockOnNative(xi);
+          const y = runInference(program, xi, layout);
+          assert.ok(relErr(y.dataSync(), ref.dataSync()) <= TOL, `${layout}, input ${inLayout}`);
+          tf.dispose([xi, y]);
+        }
+      }
+      tf.dispose([x, ref, w, b]);
+    });
+  }
+
+  for (const [features, classes] of LINEAR_SHAPES) {
+    test(`global average pool + linear ${features}->${classes} (ResNet, MobileNet classifiers)`, () => {
+      const hw = 4;
+      const w = tf.tensor2d(seeded([features, classes], features), [features, classes]).mul(0.05) as tf.Tensor2D;
+      const b = tf.tensor1d(seeded([classes], 5));
+      const program: InferenceProgram = {
+        tensors: [{ rank: 4, channels: features, height: hw, width: hw }, { rank: 4, channels: features, height: 1, width: 1 }, { rank: 2, channels: classes }],
+        output: 2,
+        ops: [
+          { kind: 'pool', input: 0, output: 1, mode: 'avg', kernel: [hw, hw], stride: [hw, hw], padding: [0, 0, 0, 0] },
+          { kind: 'linear', input: 1, output: 2, inFeatures: features, outFeatures: classes, weight: w, bias: b },
+        ],
+      };
+      const x = tf.tensor4d(seeded([3, hw, hw, features], 13), [3, hw, hw, features]);
+      const ref = tf.tidy(() => tf.add(tf.matMul(tf.reshape(tf.mean(x, [1, 2]), [3, features]), w), b));
+      for (const layout of LAYOUTS) {
+        const y = runInference(program, x, layout);
+        assert.ok(relErr(y.dataSync(), ref.dataSync()) <= TOL, layout);
+        y.dispose();
+      }
+      tf.dispose([x, ref, w, b]);
+    });
+  }
+});
+
+describe('fused eval executor: weights cache and availability', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  const shape: ConvShape = { hw: 8, cin: 16, cout: 16, k: 3, stride: 1, depthwise: false, archs: 'test' };
+
+  test('a new value (assign) and an in-place write are both seen; the counter counts runs', () => {
+    const program = convProgram(shape, 'bn-relu', 5);
+    const op = program.ops[0] as InferenceConv;
+    const weight = tf.variable(op.weight as tf.Tensor4D);
+    const withVar: InferenceProgram = { ...program, ops: [{ ...op, weight }] };
+    const x = tf.tensor4d(seeded([2, 8, 8, 16], 3), [2, 8, 8, 16]);
+    const check = (label: string) => {
+      const ref = unfused({ ...op, weight }, x);
+      const y = runInference<tf.Tensor4D>(withVar, x);
+      assert.ok(relErr(y.dataSync(), ref.dataSync()) <= TOL, label);
+      tf.dispose([y, ref]);
+    };
+    const runs = fusedInferenceRuns();
+    check('initial');
+    weight.assign(tf.mul(weight, -1.5) as tf.Tensor4D);
+    check('after assign');
+    // An in-place update of the variable's storage, as the fused SGD step does.
+    const view = tf.backend().readSync(weight.dataId) as Float32Array;
+    const scaled = Float32Array.from(view, (v) => v * 0.5);
+    weight.assign(tf.tensor4d(scaled, weight.shape as [number, number, number, number]));
+    check('after a second assign');
+    (op.batchNorm!.mean as tf.Tensor).dataSync(); // reads never refold
+    const gammaData = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(op.batchNorm!.gamma!);
+    gammaData.fill(2);
+    noteInPlaceWrite();
+    check('after an in-place write');
+    assert.equal(fusedInferenceRuns() - runs, 4);
+    tf.dispose([x, weight]);
+    disposeProgram(program);
+  });
+
+  test('unavailable while a gradient is taped and inside withoutFusedKernels', () => {
+    assert.equal(fusedInferenceAvailable(), true);
+    withoutFusedKernels(() => assert.equal(fusedInferenceAvailable(), false));
+    let inside: boolean | undefined;
+    tf.grad((x: tf.Tensor) => {
+      inside = fusedInferenceAvailable();
+      return tf.sum(x);
+    })(tf.scalar(1));
+    assert.equal(inside, false);
+  });
+});
