@@ -10,8 +10,8 @@ import { mulberry32 } from '@flowprune/common';
 import { buildNetwork, graphNetwork, Model } from '@flowprune/models';
 import { nextPCumulative, originalWidths, pruneStep } from '@flowprune/pruning';
 import { fusedInferenceRuns, initBackend, loadNativeAddon, tf } from '@flowprune/tensor';
-import { onnxToGraph } from './import.js';
-import { maxRelDiff, torchReference } from './torchvision.test-util.js';
+import { onnxToGraph } from '@flowprune/onnx';
+import { maxRelDiff, torchReference } from '@flowprune/onnx/testing';
 
 const TOL = 1e-4;
 const load = loadNativeAddon();
