@@ -191,8 +191,13 @@ export class RunManager {
       yield* this.watchStore(id);
       return;
     }
+    yield* this.watchLocal(run, 0);
+  }
+
+  /** A run this trainer holds: its history from `from` on, then its events as they are published (progress included). */
+  private async *watchLocal(run: ActiveRun, from: number): AsyncGenerator<TimedEvent> {
     const queue = new AsyncQueue<TimedEvent>();
-    const past = [...run.history];
+    const past = run.history.slice(from);
     run.watchers.add(queue);
     try {
       for (const e of past) yield e;
@@ -487,8 +492,17 @@ export class RunManager {
   private async *watchStore(id: string): AsyncGenerator<TimedEvent> {
     const { store } = this.deps;
     let seen = 0;
+    // Stored non-terminal events yielded so far: the same prefix of a local run's history.
+    let yielded = 0;
     let endedPolls = 0;
     for (;;) {
+      // Claimed here meanwhile (a watch that began while the run was queued): follow it live, with
+      // its progress events, which the store does not keep.
+      const live = this.runs.get(id);
+      if (live && this.isLive(live) && live.historyLoaded) {
+        yield* this.watchLocal(live, yielded);
+        return;
+      }
       const record = await store.getRun(id);
       if (!record) throw notFound(`run ${id} does not exist`);
       const events = await store.readEvents(id);
@@ -503,6 +517,7 @@ export class RunManager {
           return;
         }
         yield timed;
+        yielded++;
       }
       // Ended without a terminal event of its own (e.g. a record from before the queue): say how it ended.
       if (isEnded(record.status) && ++endedPolls > 3) {
