@@ -124,6 +124,37 @@ describe('fused eval executor vs the unfused ops: every conv geometry of the fiv
   }
 });
 
+describe('fused eval executor: pruned widths (channels not a multiple of 8)', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  // A pruned ResNet block after its stem: the residual stream keeps 16 channels, the inner conv 12 (or 13).
+  for (const inner of [12, 13]) {
+    for (const layout of LAYOUTS) {
+      test(`stem 3 -> 16, then 16 -> ${inner} -> 16 with a residual add, executor ${layout}: equals the ops, no reference kernel`, () => {
+        const shape = (cin: number, cout: number): ConvShape => ({ hw: 16, cin, cout, k: 3, stride: 1, depthwise: false, archs: 'pruned resnet' });
+        const [stem, first, second] = [shape(3, 16), shape(16, inner), shape(inner, 16)].map((c, i) => convProgram(c, 'bn-relu', 3 + i).ops[0] as InferenceConv);
+        const program: InferenceProgram = {
+          tensors: [3, 16, inner, 16].map((channels) => ({ rank: 4, channels, height: 16, width: 16 })),
+          output: 3,
+          ops: [stem!, { ...first!, input: 1, output: 2 }, { ...second!, input: 2, output: 3, residual: 1 }],
+        };
+        const x = tf.tensor4d(seeded([2, 16, 16, 3], 9), [2, 16, 16, 3]);
+        const ref = tf.tidy(() => {
+          const s = unfused(stem!, x);
+          return unfused(second!, unfused(first!, s), s);
+        });
+        const y = runInference<tf.Tensor4D>(program, x, layout);
+        const err = relErr(y.dataSync(), ref.dataSync());
+        assert.ok(err <= TOL, `rel err ${err}`);
+        // A conv between an NHWC and a blocked map has only oneDNN's scalar kernel (~300x slower).
+        assert.doesNotMatch(describeInference(program, 2, Layout.Nhwc, layout), /\bref\b|ref:/);
+        tf.dispose([x, ref, y]);
+        disposeProgram(program);
+      });
+    }
+  }
+});
+
 describe('fused eval executor: pooling, flatten and the classifier', { skip: nativeSkipReason() }, () => {
   before(useNativeWithCpuReference);
 
