@@ -13,6 +13,7 @@ import { importanceTimes } from './bench-importance.js';
 import { latencyRatios } from './bench-latency.js';
 import { loadFigures, type LoadBenchOptions } from './bench-load.js';
 import { measureTimes, type MeasuresBenchOptions } from './bench-measures.js';
+import { trainingProfile } from './bench-profile.js';
 import { queueFigures, type QueueBenchOptions } from './bench-queue.js';
 import { tracingOverhead, type TracingBenchOptions } from './bench-tracing.js';
 import { WORKSPACE } from './paths.js';
@@ -99,6 +100,7 @@ export async function runBench(o: BenchOptions): Promise<void> {
   const trainRates = o.suites.includes('models') ? await modelThroughput(o) : new Map<ArchName, number>();
   if (o.suites.includes('kernels')) kernelMicroBench();
   if (o.suites.includes('latency')) await latencyRatios(o);
+  if (o.suites.includes('profile')) trainingProfile(o);
   // The data suite compares the stream with the models suite's training figures (measured here if it did not run).
   if (o.suites.includes('data')) await dataThroughput(o.data, () => fastestTraining(o, trainRates));
   if (o.suites.includes('tracing')) await tracingOverhead(o.tracing);

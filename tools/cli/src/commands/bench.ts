@@ -29,10 +29,10 @@ interface BenchFlags {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, data, tracing, load, queue, analysis)')
+    .description('speed benchmarks, printed as ratios (suites: backends, importance, measures, models, kernels, latency, profile, data, tracing, load, queue, analysis)')
     .option('--suites <list>', 'comma-separated suites', 'backends,importance,measures,latency,data,tracing,load')
     .option('--backends <list>', "flowprune backends of the backends suite ('auto': every one available)", 'auto')
-    .option('--archs <list>', 'architectures for the backends, importance and models suites', 'vgg13,resnet56,mobilenet_v1')
+    .option('--archs <list>', 'architectures for the backends, importance, models, latency and profile suites', 'vgg13,resnet56,mobilenet_v1')
     .option('--measures <list>', 'measures of the importance suite', 'mag_based,loss_based,grasp')
     .option('--imp-samples <n>', 'sample budget of the importance suite (imp_samples)', Number, 2560)
     .option('--measures-batch-size <n>', 'batch size of the measures suite (every measure on the active backend)', Number, 32)
