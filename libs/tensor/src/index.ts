@@ -37,6 +37,7 @@ export {
   fusedInferenceAvailable,
   fusedInferenceRuns,
   runInference,
+  fmaPeakProbe,
   sgemmPeakProbe,
   type InferenceActivation,
   type InferenceBatchNorm,

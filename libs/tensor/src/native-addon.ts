@@ -83,8 +83,10 @@ export interface NativeAddon {
   /** One line per primitive of the plan for batch n (its oneDNN implementation), building the plan if needed. */
   inferenceDescribe(handle: number, inLayout: Layout, n: number): string;
   inferenceRelease(handle: number): void;
-  /** Best seconds of one size x size x size sgemm on all threads (the bench's peak probe). */
+  /** Best seconds of one size x size x size sgemm on all threads (printed beside the FMA peak). */
   sgemmProbe(size: number, repeats: number): number;
+  /** [best seconds, floating-point operations] of `threads` threads running `iterations` rounds of independent FMAs (seconds 0: no AVX2/FMA). */
+  fmaProbe(threads: number, iterations: number, repeats: number): [number, number];
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };

@@ -259,7 +259,18 @@ function defaultLayout(): InferenceLayout {
   return s === 'off' ? 'blocked' : s;
 }
 
-/** Seconds of one size³ sgemm on all threads (best of `repeats`): the bench's measured peak. */
+/**
+ * The cores' fp32 FMA peak: `threads` threads each issuing independent 8-wide FMAs for about 0.1 s
+ * (best of `repeats`). What the hardware can do at most; the bench reports shares of it.
+ */
+export function fmaPeakProbe(threads: number, repeats = 5): { gflops: number; seconds: number } | undefined {
+  const { addon } = loadNativeAddon();
+  if (!addon) return undefined;
+  const [seconds, flops] = addon.fmaProbe(threads, 5_000_000, repeats);
+  return seconds > 0 ? { seconds, gflops: flops / seconds / 1e9 } : undefined;
+}
+
+/** Seconds of one size³ sgemm on all threads (best of `repeats`): what a large matrix product reaches. */
 export function sgemmPeakProbe(size = 2048, repeats = 5): { gflops: number; seconds: number } | undefined {
   const { addon } = loadNativeAddon();
   if (!addon) return undefined;

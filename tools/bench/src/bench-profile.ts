@@ -7,8 +7,8 @@
 // gradient tape and the optimizer for flowprune; Python, autograd and the profiler for PyTorch).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { ArchName } from '@flowprune/models';
-import { benchThreads } from './bench-backends.js';
+import { buildNetwork, countMacs, type ArchName } from '@flowprune/models';
+import { benchThreads, measuredPeak, rateOfPeak } from './bench-backends.js';
 import type { ProfileRecord } from './bench-profile-worker.js';
 import { findTorchPython, runTorchScript } from './bench-pytorch.js';
 import { WORKSPACE } from './paths.js';
@@ -70,7 +70,12 @@ export function trainingProfile(o: ProfileBenchOptions): void {
   const threads = benchThreads();
   const torch = findTorchPython();
   console.log(`\n== where a training step's time goes: flowprune (native) vs PyTorch CPU, batch ${o.batchSize}, ${o.steps} steps after 1 warm-up, ${threads} thread(s) ==`);
+  const peak = measuredPeak();
+  console.log(peak?.line ?? 'peak probe: unavailable (no native addon)');
   for (const arch of o.archs) {
+    // A training step as 3 forwards (forward, input gradient, weight gradient), 2 FLOPs per multiply-accumulate.
+    const stepFlops = 3 * 2 * countMacs(buildNetwork(arch, 10)) * o.batchSize;
+    const atPeak = (stepMs: number) => rateOfPeak(1000 / stepMs, stepFlops, peak?.gflops);
     const ours = runWorker(arch, o);
     if ('error' in ours) {
       console.log(`${arch} failed: ${ours.error}`);
@@ -86,8 +91,8 @@ export function trainingProfile(o: ProfileBenchOptions): void {
     }
     const mine = byCategory(ours.stepMs, ours.ops);
     const ref = 'error' in theirs ? undefined : byCategory(theirs.step_ms, theirs.ops);
-    const head = `${arch} step ${ours.stepMs.toFixed(0)} ms (${ours.threads} thread${ours.threads === 1 ? '' : 's'})`;
-    console.log('error' in theirs ? `${head} | pytorch n/a (${theirs.error})` : `${head} | pytorch ${theirs.step_ms.toFixed(0)} ms | ${(theirs.step_ms / ours.stepMs).toFixed(2)}x`);
+    const head = `${arch} step ${ours.stepMs.toFixed(0)} ms (${ours.threads} thread${ours.threads === 1 ? '' : 's'}, ${atPeak(ours.stepMs)})`;
+    console.log('error' in theirs ? `${head} | pytorch n/a (${theirs.error})` : `${head} | pytorch ${theirs.step_ms.toFixed(0)} ms (${atPeak(theirs.step_ms)}) | ${(theirs.step_ms / ours.stepMs).toFixed(2)}x`);
     for (const c of CATEGORIES) {
       const a = mine.get(c)!;
       const b = ref?.get(c);

@@ -347,6 +347,23 @@ napi_value SgemmProbe(napi_env env, napi_callback_info info) {
   });
 }
 
+// fmaProbe(threads, iterations, repeats) -> [best seconds, floating-point operations]
+napi_value FmaProbe(napi_env env, napi_callback_info info) {
+  return guarded(env, "fmaProbe", [&] {
+    Args a(env, info);
+    const int threads = a.i32(0);
+    const int64_t iterations = a.i64(1);
+    const double seconds = fmaProbe(threads, iterations, a.i32(2));
+    napi_value out, v;
+    napi_create_array_with_length(env, 2, &out);
+    napi_create_double(env, seconds, &v);
+    napi_set_element(env, out, 0, v);
+    napi_create_double(env, static_cast<double>(fmaProbeFlops(threads, iterations)), &v);
+    napi_set_element(env, out, 1, v);
+    return out;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -370,6 +387,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"inferenceDescribe", nullptr, InferenceDescribe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"inferenceRelease", nullptr, InferenceRelease, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemmProbe", nullptr, SgemmProbe, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fmaProbe", nullptr, FmaProbe, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

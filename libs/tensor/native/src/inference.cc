@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <immintrin.h>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -62,12 +63,20 @@ Buffer allocate(size_t bytes) {
 }
 
 /**
- * Ops of less work than this run on one thread. Each OpenMP parallel region costs a wake-up of the
- * other threads: microseconds on an idle machine, but on a loaded one a scheduler time slice each,
- * which measured here made batch-1 eval ~20x slower on 2 threads than on 1 (ResNet-56: ~500 ms vs
- * ~20 ms, load average 16 on 2 cores). 32 MFLOP is under half a millisecond on one core.
+ * Ops of less work than this run on one thread (FLOWPRUNE_SERIAL_MFLOP, default 4). Each OpenMP
+ * parallel region wakes the other threads: microseconds on an idle machine, where 4 MFLOP (ResNet-56
+ * at batch 1: 7.9 -> 4.8 ms, MobileNet-V1 3.8 -> 2.6 ms against 32) splits the work where it pays;
+ * but a scheduler time slice each on an oversubscribed one (load 16 on 2 cores made batch-1 eval
+ * ~20x slower on 2 threads than on 1), where 32 or more keeps small ops serial.
  */
-constexpr double kSerialFlops = 32e6;
+double serialFlops() {
+  static const double v = [] {
+    const char* e = std::getenv("FLOWPRUNE_SERIAL_MFLOP");
+    const double mflop = e && *e ? std::atof(e) : 4;
+    return (mflop >= 0 ? mflop : 4) * 1e6;
+  }();
+  return v;
+}
 
 /** omp_set_num_threads for a scope (oneDNN sizes its kernels by the count at creation and at execution). */
 class ThreadScope {
@@ -306,7 +315,7 @@ std::unique_ptr<BatchPlan> makePlan(const Executor& ex, Layout inLayout, int64_t
     const OpDef& op = ex.ops[i];
     const memory::desc& src = plan->desc[op.in];
     const memory::desc& dst = plan->desc[op.out];
-    const int threads = opFlops(ex, op, n) < kSerialFlops ? 1 : getThreads();
+    const int threads = opFlops(ex, op, n) < serialFlops() ? 1 : getThreads();
     const ThreadScope scope(threads);
     OpPlan p = op.kind == InferenceOpKind::Conv   ? planConv(op, src, dst)
                : op.kind == InferenceOpKind::Pool ? planPool(op, src, dst)
@@ -536,5 +545,47 @@ double sgemmProbe(int64_t size, int repeats) {
   for (int r = 1; r < repeats; r++) best = std::min(best, once());
   return best;
 }
+
+namespace {
+
+constexpr int kFmaChains = 14;  // independent accumulators: more than FMA latency x pipes on AVX2 cores
+
+/** `iterations` rounds of kFmaChains dependent-free 8-wide FMAs; the sum keeps the compiler from dropping them. */
+__attribute__((target("avx2,fma"))) float fmaChains(int64_t iterations) {
+  __m256 acc[kFmaChains];
+  for (int k = 0; k < kFmaChains; k++) acc[k] = _mm256_set1_ps(1e-3f * static_cast<float>(k));
+  const __m256 scale = _mm256_set1_ps(0.999999f), shift = _mm256_set1_ps(1e-7f);
+  for (int64_t i = 0; i < iterations; i++) {
+    for (int k = 0; k < kFmaChains; k++) acc[k] = _mm256_fmadd_ps(acc[k], scale, shift);
+  }
+  __m256 sum = acc[0];
+  for (int k = 1; k < kFmaChains; k++) sum = _mm256_add_ps(sum, acc[k]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  return lanes[0];
+}
+
+}  // namespace
+
+double fmaProbe(int threads, int64_t iterations, int repeats) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+  volatile float sink = 0;
+  auto once = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads)
+    {
+      const float v = fmaChains(iterations);
+#pragma omp critical
+      sink = sink + v;
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  once();
+  double best = once();
+  for (int r = 1; r < repeats; r++) best = std::min(best, once());
+  return best;
+}
+
+int64_t fmaProbeFlops(int threads, int64_t iterations) { return static_cast<int64_t>(threads) * iterations * kFmaChains * 8 * 2; }
 
 }  // namespace fp

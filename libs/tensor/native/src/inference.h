@@ -43,4 +43,13 @@ void inferenceRelease(int handle);
 /** Seconds one sgemm of m = n = k = size takes on all threads (the bench's peak probe). */
 double sgemmProbe(int64_t size, int repeats);
 
+/**
+ * Best seconds (of `repeats`) for `threads` OpenMP threads each running `iterations` rounds of
+ * independent 8-wide FMAs: the cores' fp32 FMA peak (0 without AVX2 and FMA).
+ */
+double fmaProbe(int threads, int64_t iterations, int repeats);
+
+/** Floating-point operations one fmaProbe round performs (2 per FMA lane). */
+int64_t fmaProbeFlops(int threads, int64_t iterations);
+
 }  // namespace fp
