@@ -260,13 +260,13 @@ function defaultLayout(): InferenceLayout {
 }
 
 /**
- * The cores' fp32 FMA peak: `threads` threads each issuing independent 8-wide FMAs for about 0.1 s
+ * The cores' fp32 FMA peak: `threads` threads each issuing independent 8-wide FMAs for about 0.1 s each time
  * (best of `repeats`). What the hardware can do at most; the bench reports shares of it.
  */
 export function fmaPeakProbe(threads: number, repeats = 5): { gflops: number; seconds: number } | undefined {
   const { addon } = loadNativeAddon();
   if (!addon) return undefined;
-  const [seconds, flops] = addon.fmaProbe(threads, 5_000_000, repeats);
+  const [seconds, flops] = addon.fmaProbe(threads, 20_000_000, repeats);
   return seconds > 0 ? { seconds, gflops: flops / seconds / 1e9 } : undefined;
 }
 
