@@ -6,7 +6,9 @@ import type { PruningDecision } from './plan.js';
 import { PruneError, selectionFromCounts, type Selection } from './ranking.js';
 import { pruningStructure } from './structure.js';
 
-export type GroupAggregate = 'sum' | 'mean' | 'max';
+/** How a group channel's importance combines its coupled filter layers' values. */
+export const GROUP_AGGREGATES = ['sum', 'mean', 'max'] as const;
+export type GroupAggregate = (typeof GROUP_AGGREGATES)[number];
 
 export interface GenericOptions {
   /** How a group channel's importance combines its filter layers' values (default sum). */

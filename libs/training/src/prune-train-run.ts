@@ -125,7 +125,7 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
 
   // The unpruned reference for sizes and the 95 % cap, whatever state we resume from.
   const baseNet = runNetwork(cfg, ports.importedNetwork);
-  // Imported models are pruned by the generic policy with its defaults (policyFor, libs/pruning/src/generic.ts).
+  // Imported models are pruned by the generic policy (policyFor), with the run's aggregate, max_ratio and round_to.
   const policy = policyFor(baseNet);
   const widths0 = originalWidths(baseNet);
   const base = { params: countParameters(baseNet), flops: countFlops(baseNet), channels: widths0 };
@@ -229,7 +229,13 @@ async function runLoop(cfg: RunConfig, ports: RunPorts): Promise<RunSummaryData>
         return r;
       });
     }
-    const pruneOptions = { ratio: step.ratio!, pCumulative: progress.pCumulative, originalWidths: widths0, policy };
+    const pruneOptions = {
+      ratio: step.ratio!,
+      pCumulative: progress.pCumulative,
+      originalWidths: widths0,
+      policy,
+      generic: { aggregate: cfg.aggregate, maxRatio: cfg.maxRatio, roundTo: cfg.roundTo },
+    };
     const analysed = ports.analysis
       ? await timed('analysis', `round ${k} measures`, () => ports.analysis!.beforePrune(model, { round: k, epoch: index, lr: step.lr, runScores: est.scores, prune: pruneOptions }))
       : undefined;

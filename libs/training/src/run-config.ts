@@ -1,6 +1,7 @@
 // A resolved run: the paper's defaults filled in, every value checked (docs/pruning-semantics.md §1, §2, §9).
 import { isTrackable, knownMeasure, TRACKABLE_MEASURES } from '@flowprune/importance';
 import { ARCH_NAMES, buildNetwork, GRAPH_ARCH, type ArchName, type Network } from '@flowprune/models';
+import { GROUP_AGGREGATES, type GroupAggregate } from '@flowprune/pruning';
 
 export interface LrPhase {
   lr: number;
@@ -46,6 +47,10 @@ export interface RunConfig {
   useInit: boolean;
   /** Opt-in gradient-flow analysis (flow-analysis.ts); absent = off. */
   analysis?: AnalysisConfig;
+  /** The generic pruning policy's settings (imported models only; libs/pruning generic.ts). */
+  aggregate: GroupAggregate;
+  maxRatio: number;
+  roundTo: number;
 }
 
 export interface AnalysisConfig {
@@ -75,7 +80,9 @@ export class RunConfigError extends Error {
 }
 
 /** Fills defaults (zero/empty = the paper's value) and rejects invalid combinations. */
-export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arch: string; dataset: string; numClasses: number }): RunConfig {
+export function resolveRunConfig(
+  input: Omit<Partial<RunConfig>, 'arch' | 'aggregate'> & { arch: string; dataset: string; numClasses: number; aggregate?: string },
+): RunConfig {
   const pick = <T>(v: T | undefined, d: T): T => (v === undefined || v === 0 || (Array.isArray(v) && v.length === 0) ? d : v);
   if (!(ARCH_NAMES as readonly string[]).includes(input.arch) && input.arch !== GRAPH_ARCH)
     throw new RunConfigError(
@@ -114,6 +121,9 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     useL2: input.useL2 ?? false,
     useInit: input.useInit ?? false,
     analysis: input.analysis ? { everyBatches: input.analysis.everyBatches, samples: pick(input.analysis.samples, DEFAULT_ANALYSIS_SAMPLES) } : undefined,
+    aggregate: (input.aggregate || 'sum') as GroupAggregate,
+    maxRatio: pick(input.maxRatio, 1),
+    roundTo: pick(input.roundTo, 1),
   };
   // Derived settings of the paper's main.py (docs/pruning-semantics.md §1): the measure's registry entry says which.
   const measure = knownMeasure(cfg.measure);
@@ -148,6 +158,7 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     if (!Number.isInteger(samples) || samples < cfg.numClasses)
       throw new RunConfigError('analysis.samples', `must be a whole number ≥ the ${cfg.numClasses} classes (the Hessian-gradient product takes int(samples / classes) per class), got ${samples}`);
   }
+  checkGenericSettings(cfg);
   if (cfg.useInit && !cfg.measure) throw new RunConfigError('use_init', 'needs a measure to bias');
   if (cfg.measure) {
     if (cfg.thresholds.length === 0) {
@@ -160,6 +171,19 @@ export function resolveRunConfig(input: Omit<Partial<RunConfig>, 'arch'> & { arc
     throw new RunConfigError('measure', 'is required when prune_percent, n_rounds or thresholds are set (e.g. mag_based)');
   }
   return cfg;
+}
+
+/** aggregate, max_ratio and round_to: valid, and set only where the generic policy prunes (imported models). */
+function checkGenericSettings(cfg: RunConfig): void {
+  if (!GROUP_AGGREGATES.includes(cfg.aggregate)) throw new RunConfigError('aggregate', `must be one of ${GROUP_AGGREGATES.join(', ')}, got "${cfg.aggregate}"`);
+  if (!(cfg.maxRatio > 0 && cfg.maxRatio <= 1)) throw new RunConfigError('max_ratio', `must be in (0, 1], got ${cfg.maxRatio}`);
+  if (!Number.isInteger(cfg.roundTo) || cfg.roundTo < 1) throw new RunConfigError('round_to', `must be a positive integer, got ${cfg.roundTo}`);
+  const set = ([['aggregate', cfg.aggregate !== 'sum'], ['max_ratio', cfg.maxRatio !== 1], ['round_to', cfg.roundTo !== 1]] as const).find(([, s]) => s);
+  if (set && cfg.arch !== GRAPH_ARCH)
+    throw new RunConfigError(
+      set[0],
+      `applies to the generic pruning policy, which prunes imported models (\`model:\`); ${cfg.arch} is pruned by the paper's policy (docs/pruning-semantics.md): leave ${set[0]} out`,
+    );
 }
 
 /**

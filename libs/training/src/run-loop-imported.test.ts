@@ -90,3 +90,38 @@ test('a graph run needs its imported network, with the run’s class count', () 
   assert.equal(runNetwork({ arch: 'vgg13', numClasses: 10 }).arch, 'vgg13');
   assert.throws(() => resolveRunConfig({ arch: '', dataset: 'x', numClasses: 10 }), /arch: unknown architecture ""; .*run an imported model/);
 });
+
+test('a run’s aggregate, max_ratio and round_to reach the generic policy: its round equals that step, not the defaults’', async () => {
+  const tuned = resolveRunConfig({ ...cfg, aggregate: 'max', maxRatio: 0.4, roundTo: 8 });
+  const run = memoryPortsOf(tuned, { importedNetwork: imported, initialModel: Model.init(imported, 5) });
+  await runPruneTrain(tuned, run.ports);
+  const round = run.events.find((e) => e.kind === 'round');
+  assert.ok(round?.kind === 'round');
+  const trained = run.load('round1-trained');
+  const scores = bnGamma(trained);
+  const opts = { ratio: tuned.pruneRatio, pCumulative: 50, originalWidths: originalWidths(imported), policy: 'generic' as const };
+  const withSettings = pruneStep(trained, scores, { ...opts, generic: { aggregate: 'max', maxRatio: 0.4, roundTo: 8 } });
+  const defaults = pruneStep(trained, scores, opts);
+  const kept = (r: typeof defaults) => r.plan.kept.map((k) => k.length);
+  assert.notDeepEqual(kept(withSettings), kept(defaults), 'the settings change this step, so the check below tells them apart');
+  assert.deepEqual(round.channels, kept(withSettings));
+  for (const [i, n] of kept(withSettings).entries()) {
+    const before = originalWidths(imported)[i]!;
+    assert.ok(n >= before - Math.floor(0.4 * before), `layer ${i}: ${n} of ${before} kept, more than max_ratio 0.4 removed`);
+    assert.ok(before <= 8 || n % 8 === 0, `layer ${i}: ${n} of ${before} kept, not a multiple of round_to 8`);
+  }
+  for (const m of [trained, withSettings.model, defaults.model]) m.dispose();
+});
+
+test('aggregate, max_ratio and round_to: checked, named, and refused where the paper’s policy prunes', () => {
+  const base = { arch: GRAPH_ARCH, dataset: 'x', numClasses: 10 };
+  const resolved = resolveRunConfig(base);
+  assert.deepEqual([resolved.aggregate, resolved.maxRatio, resolved.roundTo], ['sum', 1, 1], 'the generic policy’s defaults');
+  assert.throws(() => resolveRunConfig({ ...base, aggregate: 'median' }), /^.*aggregate: must be one of sum, mean, max, got "median"/);
+  assert.throws(() => resolveRunConfig({ ...base, maxRatio: 1.5 }), /max_ratio: must be in \(0, 1\], got 1.5/);
+  assert.throws(() => resolveRunConfig({ ...base, roundTo: 2.5 }), /round_to: must be a positive integer, got 2.5/);
+  assert.throws(
+    () => resolveRunConfig({ ...base, arch: 'resnet56', roundTo: 8 }),
+    (e: Error) => e instanceof RunConfigError && e.field === 'round_to' && /generic pruning policy.*resnet56 is pruned by the paper's policy/.test(e.message),
+  );
+});

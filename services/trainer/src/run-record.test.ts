@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { runSpec } from '@flowprune/grpc';
 import { tempDir } from '@flowprune/grpc/testing';
 import { RunEvent, type RunSpec } from '@flowprune/proto';
+import { GRAPH_ARCH } from '@flowprune/models';
 import { FileRunStore } from '@flowprune/store';
 import { planEpochs, resolveRunConfig, type RunEventBody, type RunSummaryData } from '@flowprune/training';
 import { toProtoEvent } from './run-events.js';
@@ -49,10 +50,14 @@ test('every RunSpec field reaches the RunConfig field of the same name; prune_pe
     analysis: { everyBatches: 3, samples: 40 },
   });
   const cfg = runConfigFromSpec(spec, 10);
+  // The generic policy's settings: a built-in architecture refuses them, so an imported (graph) run carries them.
+  const generic = { aggregate: 'max', maxRatio: 0.5, roundTo: 8 } as const;
+  const graphCfg = runConfigFromSpec({ ...spec, arch: GRAPH_ARCH, ...generic }, 10);
   const differentlyNamed = new Set<keyof RunSpec>(['dataset', 'prunePercent', 'pretrained']);
   for (const key of Object.keys(spec) as (keyof RunSpec)[]) {
     if (differentlyNamed.has(key)) continue;
-    assert.deepEqual(cfg[key as keyof typeof cfg], spec[key], key);
+    if (key in generic) assert.deepEqual(graphCfg[key as keyof typeof graphCfg], generic[key as keyof typeof generic], key);
+    else assert.deepEqual(cfg[key as keyof typeof cfg], spec[key], key);
   }
   assert.equal(cfg.pruneRatio, 0.4);
   assert.equal(cfg.dataset, 'syn');

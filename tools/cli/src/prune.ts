@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { GRAPH_ARCH, Model, parseArch } from '@flowprune/models';
-import { nextPCumulative, originalWidths, POLICY_NAMES, pruneStep, stateChecksums, type GroupAggregate, type PolicyName } from '@flowprune/pruning';
+import { GROUP_AGGREGATES, nextPCumulative, originalWidths, POLICY_NAMES, pruneStep, stateChecksums, type GroupAggregate, type PolicyName } from '@flowprune/pruning';
 import { initBackend } from '@flowprune/tensor';
 
 export interface PruneCommandOptions {
@@ -19,8 +19,6 @@ export interface PruneCommandOptions {
   maxRatio?: number;
   roundTo?: number;
 }
-
-const AGGREGATES: readonly GroupAggregate[] = ['sum', 'mean', 'max'];
 
 class CliError extends Error {}
 
@@ -56,7 +54,7 @@ export async function runPruneCommand(o: PruneCommandOptions): Promise<void> {
   const policy = (o.policy ?? 'paper') as PolicyName;
   if (!POLICY_NAMES.includes(policy)) throw new CliError(`--policy must be one of ${POLICY_NAMES.join(', ')}, got ${o.policy}`);
   const aggregate = (o.aggregate ?? 'sum') as GroupAggregate;
-  if (!AGGREGATES.includes(aggregate)) throw new CliError(`--aggregate must be one of ${AGGREGATES.join(', ')}, got ${o.aggregate}`);
+  if (!GROUP_AGGREGATES.includes(aggregate)) throw new CliError(`--aggregate must be one of ${GROUP_AGGREGATES.join(', ')}, got ${o.aggregate}`);
   const { measure, scores } = readImportanceFile(o.importance, o.measure);
   const model = Model.fromSafeTensors(new Uint8Array(readFileSync(o.weights)), { arch, numClasses: o.numClasses }, o.weights);
   if (!arch && model.net.arch !== GRAPH_ARCH) throw new CliError(`--arch is required: ${o.weights} carries no graph (it is not an imported model)`);

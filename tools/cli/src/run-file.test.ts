@@ -43,3 +43,16 @@ test('a copy of the template with a misspelt key is refused, naming the key', ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the generic policy’s settings (aggregate, max_ratio, round_to) are run-file keys of an imported run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowprune-run-file-'));
+  try {
+    const copy = join(dir, 'tuned.yaml');
+    const text = readFileSync(join(EXAMPLES, 'imported-mobilenet-v2-fashion-mnist.yaml'), 'utf8').replace('model: libs/', `model: ${join(import.meta.dirname, '../../../libs')}/`);
+    writeFileSync(copy, `${text}\naggregate: max\nmax_ratio: 0.5\nround_to: 8\n`);
+    const { spec } = readRunFile(copy);
+    assert.deepEqual([spec.aggregate, spec.maxRatio, spec.roundTo], ['max', 0.5, 8]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -96,7 +96,22 @@ export interface RunSpec {
   /** Bias the measure towards small distance from the initial weights (pruned alongside). */
   useInit: boolean;
   /** Opt-in gradient-flow analysis stored with the run (`flowprune analyze`); absent = off. */
-  analysis?: AnalysisSpec | undefined;
+  analysis?:
+    | AnalysisSpec
+    | undefined;
+  /**
+   * The generic pruning policy's settings (imported models; built-in architectures follow the
+   * paper's policy and refuse them). How a channel group's importance combines its coupled filter
+   * layers' values: sum (default), mean or max.
+   */
+  aggregate: string;
+  /**
+   * Largest fraction of one channel group removed in a pruning step, in (0, 1] (default 1: every
+   * group keeps at least one channel).
+   */
+  maxRatio: number;
+  /** Channels a group keeps as a multiple of this, e.g. 8 for hardware (default 1). */
+  roundTo: number;
 }
 
 export interface RunSpec_MeasureParamsEntry {
@@ -366,6 +381,9 @@ function createBaseRunSpec(): RunSpec {
     useL2: false,
     useInit: false,
     analysis: undefined,
+    aggregate: "",
+    maxRatio: 0,
+    roundTo: 0,
   };
 }
 
@@ -467,6 +485,15 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.analysis !== undefined) {
       AnalysisSpec.encode(message.analysis, writer.uint32(250).fork()).join();
+    }
+    if (message.aggregate !== "") {
+      writer.uint32(258).string(message.aggregate);
+    }
+    if (message.maxRatio !== 0) {
+      writer.uint32(265).double(message.maxRatio);
+    }
+    if (message.roundTo !== 0) {
+      writer.uint32(272).uint32(message.roundTo);
     }
     return writer;
   },
@@ -745,6 +772,30 @@ export const RunSpec: MessageFns<RunSpec> = {
             message.analysis = AnalysisSpec.decode(reader, reader.uint32());
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.aggregate = reader.string();
+            continue;
+          }
+          case 33: {
+            if (tag !== 265) {
+              break;
+            }
+
+            message.maxRatio = reader.double();
+            continue;
+          }
+          case 34: {
+            if (tag !== 272) {
+              break;
+            }
+
+            message.roundTo = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -888,6 +939,17 @@ export const RunSpec: MessageFns<RunSpec> = {
         ? globalThis.Boolean(object.use_init)
         : false,
       analysis: isSet(object.analysis) ? AnalysisSpec.fromJSON(object.analysis) : undefined,
+      aggregate: isSet(object.aggregate) ? globalThis.String(object.aggregate) : "",
+      maxRatio: isSet(object.maxRatio)
+        ? globalThis.Number(object.maxRatio)
+        : isSet(object.max_ratio)
+        ? globalThis.Number(object.max_ratio)
+        : 0,
+      roundTo: isSet(object.roundTo)
+        ? globalThis.Number(object.roundTo)
+        : isSet(object.round_to)
+        ? globalThis.Number(object.round_to)
+        : 0,
     };
   },
 
@@ -991,6 +1053,15 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.analysis !== undefined) {
       obj.analysis = AnalysisSpec.toJSON(message.analysis);
+    }
+    if (message.aggregate !== "") {
+      obj.aggregate = message.aggregate;
+    }
+    if (message.maxRatio !== 0) {
+      obj.maxRatio = floatToJson(message.maxRatio);
+    }
+    if (message.roundTo !== 0) {
+      obj.roundTo = Math.round(message.roundTo);
     }
     return obj;
   },
