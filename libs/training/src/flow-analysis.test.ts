@@ -104,6 +104,21 @@ test('points between pruning steps never compute the Hessian-gradient product', 
   model.dispose();
 });
 
+test('hessian_every_batches: θᵀHḡ (and magnitude vs grasp) at those points between pruning steps, first order at the others', async () => {
+  await initBackend({ log: () => undefined });
+  const model = Model.init(buildNetwork('vgg13', 10, [...THIN]), 2);
+  const cfg = resolveRunConfig({ arch: 'vgg13', dataset: 'x', numClasses: 10, analysis: { everyBatches: 1, samples: 20, hessianEveryBatches: 2 } });
+  const records: AnalysisRecord[] = [];
+  const analysis = makeFlowAnalysis({ cfg, data: batchListData([batch(1, 10), batch(2, 10)]), emit: (r) => records.push(r) });
+  for (let b = 0; b < 4; b++) await analysis.afterStep(model, { epoch: 0, batch: b, phase: 'final_training', lr: 0.1 });
+  const points = records.filter((r) => r.type === 'flow');
+  assert.deepEqual(points.map((p) => p.total.length), [3, 4, 3, 4], 'θᵀHḡ at batches 2 and 4 only');
+  assert.deepEqual(points.map((p) => 'grasp' in p.magnitudeSpearman), [false, true, false, true]);
+  // The same model at the same point: the Hessian points' first three quantities are the first-order ones.
+  assert.deepEqual(points[1]!.total.slice(0, 3), points[0]!.total);
+  model.dispose();
+});
+
 test('a failing analysis is reported and skipped, never failing the run', async () => {
   await initBackend({ log: () => undefined });
   const model = Model.init(buildNetwork('vgg13', 10, [...THIN]), 1);
@@ -119,7 +134,9 @@ test('a failing analysis is reported and skipped, never failing the run', async 
 
 test('analysis settings are checked when the run is resolved', () => {
   const base = { arch: 'vgg13', dataset: 'x', numClasses: 10 };
-  assert.deepEqual(resolveRunConfig({ ...base, analysis: { everyBatches: 50, samples: 0 } }).analysis, { everyBatches: 50, samples: 128 }, 'default sample');
+  assert.deepEqual(resolveRunConfig({ ...base, analysis: { everyBatches: 50, samples: 0 } }).analysis, { everyBatches: 50, samples: 128, hessianEveryBatches: 0 }, 'defaults');
+  assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: 50, hessianEveryBatches: 75 } }), /analysis.hessian_every_batches: must be 0 or a multiple of every_batches \(50\)/);
+  assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: 0, hessianEveryBatches: 50 } }), /analysis.hessian_every_batches/);
   assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: -1, samples: 64 } }), /analysis.every_batches: must be a whole number ≥ 0/);
   assert.throws(() => resolveRunConfig({ ...base, analysis: { everyBatches: 5, samples: 5 } }), /analysis.samples: must be a whole number ≥ the 10 classes/);
 });

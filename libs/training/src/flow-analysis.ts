@@ -120,6 +120,7 @@ export interface FlowAnalysisOptions {
 
 export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptions): RunAnalysis {
   const every = cfg.analysis?.everyBatches ?? 0;
+  const hessianEvery = cfg.analysis?.hessianEveryBatches ?? 0;
   const samples = cfg.analysis?.samples ?? 0;
   /** A measure's parameters from the run's settings, the sample budget being the analysis sample. */
   const paramsFor = (info: MeasureInfo) => {
@@ -132,7 +133,10 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
   const lossOn = async (model: Model) => (await evaluateModel(model, data.batches(), cfg.temperature)).loss;
   const channelsOf = (model: Model) => model.net.filterLayers.map((l) => l.outChannels).join(',');
 
-  /** A point of the quantities over training; with Hḡ (θᵀHḡ, magnitude vs grasp) only right after pruning round `afterRound`. */
+  /**
+   * A point of the quantities over training; with Hḡ (θᵀHḡ, magnitude vs grasp) right after pruning
+   * round `afterRound`, and every hessian_every_batches batches when the run asks.
+   */
   async function flowPoint(
     model: Model,
     at: { epoch: number; batch: number; phase: Phase; lr: number },
@@ -140,7 +144,7 @@ export function makeFlowAnalysis({ cfg, data, emit, onError }: FlowAnalysisOptio
   ): Promise<{ flow: GradientFlow<FirstOrderFlowQuantity>; loss: number }> {
     const started = performance.now();
     const input = { model, params: paramsFor(GRADIENT_FLOW_INFO), data, cache: new StatisticsCache() };
-    const withHessian = afterRound !== undefined;
+    const withHessian = afterRound !== undefined || (hessianEvery > 0 && step % hessianEvery === 0);
     const flow = withHessian ? await gradientFlow(input, { perFilter: true }) : await firstOrderFlow(input, { perFilter: true });
     const score = async (name: string) => (await BUILTIN_MEASURES.get(name)!.compute({ ...input, params: paramsFor(BUILTIN_MEASURES.get(name)!.info) })).scores.flat();
     const magnitude = flow.layers.flatMap((l) => l.filters!.theta_sq.map(Math.sqrt));

@@ -58,6 +58,8 @@ export interface AnalysisConfig {
   everyBatches: number;
   /** The training split's first `samples` images, unshuffled and unaugmented, are what the analysis reads. */
   samples: number;
+  /** θᵀHḡ at the points every this many batches too, a multiple of everyBatches (0 = only right after pruning steps). */
+  hessianEveryBatches: number;
 }
 
 const DEFAULT_ANALYSIS_SAMPLES = 128;
@@ -81,7 +83,13 @@ export class RunConfigError extends Error {
 
 /** Fills defaults (zero/empty = the paper's value) and rejects invalid combinations. */
 export function resolveRunConfig(
-  input: Omit<Partial<RunConfig>, 'arch' | 'aggregate'> & { arch: string; dataset: string; numClasses: number; aggregate?: string },
+  input: Omit<Partial<RunConfig>, 'arch' | 'aggregate' | 'analysis'> & {
+    arch: string;
+    dataset: string;
+    numClasses: number;
+    aggregate?: string;
+    analysis?: Pick<AnalysisConfig, 'everyBatches'> & Partial<AnalysisConfig>;
+  },
 ): RunConfig {
   const pick = <T>(v: T | undefined, d: T): T => (v === undefined || v === 0 || (Array.isArray(v) && v.length === 0) ? d : v);
   if (!(ARCH_NAMES as readonly string[]).includes(input.arch) && input.arch !== GRAPH_ARCH)
@@ -120,7 +128,13 @@ export function resolveRunConfig(
     alpha: pick(input.alpha, 0.8),
     useL2: input.useL2 ?? false,
     useInit: input.useInit ?? false,
-    analysis: input.analysis ? { everyBatches: input.analysis.everyBatches, samples: pick(input.analysis.samples, DEFAULT_ANALYSIS_SAMPLES) } : undefined,
+    analysis: input.analysis
+      ? {
+          everyBatches: input.analysis.everyBatches,
+          samples: pick(input.analysis.samples, DEFAULT_ANALYSIS_SAMPLES),
+          hessianEveryBatches: input.analysis.hessianEveryBatches ?? 0,
+        }
+      : undefined,
     aggregate: (input.aggregate || 'sum') as GroupAggregate,
     maxRatio: pick(input.maxRatio, 1),
     roundTo: pick(input.roundTo, 1),
@@ -153,8 +167,13 @@ export function resolveRunConfig(
   if (cfg.trackImportance && cfg.useL2 && !perWeight.includes(cfg.measure))
     throw new RunConfigError('use_l2', `with track_importance needs a per-weight measure (${perWeight.join(', ')}), not ${cfg.measure} (docs/pruning-semantics.md, quirk Q9)`);
   if (cfg.analysis) {
-    const { everyBatches, samples } = cfg.analysis;
+    const { everyBatches, samples, hessianEveryBatches } = cfg.analysis;
     if (!Number.isInteger(everyBatches) || everyBatches < 0) throw new RunConfigError('analysis.every_batches', `must be a whole number ≥ 0, got ${everyBatches}`);
+    if (!Number.isInteger(hessianEveryBatches) || hessianEveryBatches < 0 || (hessianEveryBatches > 0 && !(everyBatches > 0 && hessianEveryBatches % everyBatches === 0)))
+      throw new RunConfigError(
+        'analysis.hessian_every_batches',
+        `must be 0 or a multiple of every_batches (${everyBatches}): θᵀHḡ is computed at some of the analysis points, got ${hessianEveryBatches}`,
+      );
     if (!Number.isInteger(samples) || samples < cfg.numClasses)
       throw new RunConfigError('analysis.samples', `must be a whole number ≥ the ${cfg.numClasses} classes (the Hessian-gradient product takes int(samples / classes) per class), got ${samples}`);
   }

@@ -47,7 +47,7 @@ test('every RunSpec field reaches the RunConfig field of the same name; prune_pe
     alpha: 0.7,
     useL2: false,
     useInit: true,
-    analysis: { everyBatches: 3, samples: 40 },
+    analysis: { everyBatches: 3, samples: 40, hessianEveryBatches: 6 },
   });
   const cfg = runConfigFromSpec(spec, 10);
   // The generic policy's settings: a built-in architecture refuses them, so an imported (graph) run carries them.

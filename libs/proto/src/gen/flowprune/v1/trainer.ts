@@ -134,6 +134,11 @@ export interface AnalysisSpec {
    * (default 128; the Hessian-gradient product takes int(samples / classes) per class).
    */
   samples: number;
+  /**
+   * theta.H gbar (a double backward, several training batches' time) at the points of every this
+   * many training batches too, a multiple of every_batches (0 = only right after pruning steps).
+   */
+  hessianEveryBatches: number;
 }
 
 export interface StartRunRequest {
@@ -1143,7 +1148,7 @@ export const RunSpec_MeasureParamsEntry: MessageFns<RunSpec_MeasureParamsEntry> 
 };
 
 function createBaseAnalysisSpec(): AnalysisSpec {
-  return { everyBatches: 0, samples: 0 };
+  return { everyBatches: 0, samples: 0, hessianEveryBatches: 0 };
 }
 
 export const AnalysisSpec: MessageFns<AnalysisSpec> = {
@@ -1153,6 +1158,9 @@ export const AnalysisSpec: MessageFns<AnalysisSpec> = {
     }
     if (message.samples !== 0) {
       writer.uint32(16).uint32(message.samples);
+    }
+    if (message.hessianEveryBatches !== 0) {
+      writer.uint32(24).uint32(message.hessianEveryBatches);
     }
     return writer;
   },
@@ -1186,6 +1194,14 @@ export const AnalysisSpec: MessageFns<AnalysisSpec> = {
             message.samples = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hessianEveryBatches = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1206,6 +1222,11 @@ export const AnalysisSpec: MessageFns<AnalysisSpec> = {
         ? globalThis.Number(object.every_batches)
         : 0,
       samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+      hessianEveryBatches: isSet(object.hessianEveryBatches)
+        ? globalThis.Number(object.hessianEveryBatches)
+        : isSet(object.hessian_every_batches)
+        ? globalThis.Number(object.hessian_every_batches)
+        : 0,
     };
   },
 
@@ -1216,6 +1237,9 @@ export const AnalysisSpec: MessageFns<AnalysisSpec> = {
     }
     if (message.samples !== 0) {
       obj.samples = Math.round(message.samples);
+    }
+    if (message.hessianEveryBatches !== 0) {
+      obj.hessianEveryBatches = Math.round(message.hessianEveryBatches);
     }
     return obj;
   },
