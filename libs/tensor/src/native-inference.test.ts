@@ -115,8 +115,8 @@ describe('fused eval executor vs the unfused ops: every conv geometry of the fiv
             tf.dispose([xi, y]);
           }
         }
-        // No oneDNN reference (scalar) kernel on the way.
-        assert.doesNotMatch(describeInference(program, n, Layout.Nhwc, 'blocked'), /\bref\b|ref:/);
+        // No oneDNN reference (scalar) kernel on the way, from either input layout, in either executor layout.
+        for (const inLayout of inputLayouts) for (const layout of LAYOUTS) assert.doesNotMatch(describeInference(program, n, inLayout, layout), /\bref\b|ref:/, `input ${inLayout}, executor ${layout}`);
         tf.dispose([x, ref]);
         disposeProgram(program);
       });

@@ -241,17 +241,29 @@ export function runInference<T extends tf.Tensor = tf.Tensor2D>(program: Inferen
   }
   const [n] = x.shape;
   const o = program.tensors[program.output]!;
+  if (heap.layoutOf(x) !== inputLayout(program, heap.layoutOf(x), layout)) heap.toLayout(x, Layout.Nhwc);
   const out = heap.out(o.rank === 2 ? [n, o.channels] : [n, o.height, o.width, o.channels]);
   addon.inferenceRun(c.handle, heap.buffer, heap.ptr(x), heap.layoutOf(x), n, heap.ptr(out), sizeOf(out.shape), x.size);
   runs++;
   return tf.engine().makeTensorFromTensorInfo(out) as T;
 }
 
-/** One line per oneDNN primitive the program runs as at batch n (for tests and profiling). */
+/**
+ * The layout the executor reads an input of layout `given` in. A blocked input is read as it is
+ * only where its first convolutions write blocked maps too: an NHWC executor, or a program whose
+ * output is a map (written NHWC into the caller's tensor), would convolve blocked into NHWC, which
+ * oneDNN has only its reference kernel for (~2 s instead of ~10 ms for one VGG-13 layer at batch 2).
+ */
+function inputLayout(program: InferenceProgram, given: Layout, requested: InferenceLayout): Layout {
+  const mapOut = program.tensors[program.output]!.rank === 4;
+  return given !== Layout.Nhwc && (executorLayout(program, requested) === 'nhwc' || mapOut) ? Layout.Nhwc : given;
+}
+
+/** One line per oneDNN primitive the program runs as at batch n, for an input of layout inLayout (for tests and profiling). */
 export function describeInference(program: InferenceProgram, batch: number, inLayout: Layout = Layout.Nhwc, layout: InferenceLayout = defaultLayout()): string {
   const { addon } = loadNativeAddon();
   if (!addon) throw new Error('fused inference needs the native addon');
-  return addon.inferenceDescribe(compile(addon, program, layout).handle, inLayout, batch);
+  return addon.inferenceDescribe(compile(addon, program, layout).handle, inputLayout(program, inLayout, layout), batch);
 }
 
 function defaultLayout(): InferenceLayout {
