@@ -1,4 +1,4 @@
-import { fusedInferenceAvailable, runInference, tf, type InferenceProgram } from '@flowprune/tensor';
+import { describeInference, fusedInferenceAvailable, runInference, tf, type InferenceProgram } from '@flowprune/tensor';
 import { buildNetwork, graphNetwork, parseArch } from './arch/index.js';
 import { GRAPH_ARCH } from './arch/types.js';
 import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
@@ -166,6 +166,17 @@ export class Model {
       if (program) return runInference(program, x);
     }
     return this.net.forward(this.reader(), x, { ...ctx, masks });
+  }
+
+  /**
+   * The oneDNN primitives eval runs as at batch `batch` on the native backend, one line each with
+   * its implementation (a `ref:` one is oneDNN's scalar fallback, far slower); undefined where eval
+   * runs the graph interpreter (another backend, or ops outside the fused set).
+   */
+  describeEval(batch: number): string | undefined {
+    if (!fusedInferenceAvailable()) return undefined;
+    const program = this.fusedProgram(this.maskTensorMap());
+    return program && describeInference(program, batch);
   }
 
   private fusedProgram(masks: Map<string, tf.Tensor1D> | undefined): InferenceProgram | undefined {

@@ -1,6 +1,6 @@
 // The native backend's fused eval executor (libs/tensor native-inference.ts, reached through
-// Model.forward) on models that are not built-ins as built: a ResNet-56 and a VGG-13 pruned by
-// libs/pruning (odd channel counts, ResNet masks), and torchvision's ResNet-18 and VGG-11-BN
+// Model.forward) on models that are not built-ins as built: a ResNet-56, a VGG-13 and a MobileNet-V1
+// pruned by libs/pruning (odd channel counts, ResNet masks, depthwise tying), with no oneDNN reference kernel, and torchvision's ResNet-18 and VGG-11-BN
 // imported from ONNX. Each takes the fused path (the run counter moves) and its logits equal the
 // graph interpreter's to 1e-4 relative; imported graphs with ops outside the fused set (concat)
 // keep the interpreter.
@@ -46,8 +46,8 @@ describe('fused eval: pruned and imported models take the fast path', { skip }, 
     assert.equal((await initBackend({ prefer: 'native', log: () => undefined })).name, 'native');
   });
 
-  for (const arch of ['resnet56', 'vgg13'] as const) {
-    test(`${arch} pruned one step by libs/pruning (paper policy)`, () => {
+  for (const arch of ['resnet56', 'vgg13', 'mobilenet_v1'] as const) {
+    test(`${arch} pruned one step by libs/pruning (paper policy): the fast path, and no reference kernel in it`, () => {
       const model = Model.init(buildNetwork(arch, 10), 1);
       const rand = mulberry32(9);
       const scores = model.net.filterLayers.map((l) => Array.from({ length: l.outChannels }, () => rand()));
@@ -59,6 +59,8 @@ describe('fused eval: pruned and imported models take the fast path', { skip }, 
       const [taken, fused, reference] = compare(pruned, x);
       assert.equal(taken, 1, 'the fused path was taken');
       assert.ok(relErr(fused, reference) <= TOL, `rel err ${relErr(fused, reference)}`);
+      // Pruned widths (not multiples of 8) once put oneDNN's scalar kernel on this path: ~300x slower.
+      for (const batch of [1, 2]) assert.doesNotMatch(pruned.describeEval(batch) ?? 'not fused', /\bref\b|ref:|not fused/, `batch ${batch}`);
       tf.dispose(x);
       model.dispose();
       pruned.dispose();
@@ -74,6 +76,7 @@ describe('fused eval: pruned and imported models take the fast path', { skip }, 
       const [taken, fused, reference] = compare(model, x);
       assert.equal(taken, 1, 'the fused path was taken');
       assert.ok(relErr(fused, reference) <= TOL, `rel err ${relErr(fused, reference)}`);
+      assert.doesNotMatch(model.describeEval(1) ?? 'not fused', /\bref\b|ref:|not fused/);
       tf.dispose(x);
       model.dispose();
     });
