@@ -1,4 +1,4 @@
-import { describeInference, fusedInferenceAvailable, runInference, tf, type InferenceProgram } from '@flowprune/tensor';
+import { describeInference, fastInferenceLayout, fusedInferenceAvailable, runInference, tf, type InferenceProgram } from '@flowprune/tensor';
 import { buildNetwork, graphNetwork, parseArch } from './arch/index.js';
 import { GRAPH_ARCH } from './arch/types.js';
 import { graphFromJson, graphToJson, GRAPH_METADATA_KEY } from './graph/json.js';
@@ -161,9 +161,11 @@ export class Model {
   forward(x: tf.Tensor4D, ctx: ForwardContext = { training: false }): tf.Tensor2D {
     const masks = ctx.masks ?? this.maskTensorMap();
     if (!ctx.training && fusedInferenceAvailable()) {
-      // Eval with nothing taped: the native backend's fused executor (libs/tensor native-inference.ts).
+      // Eval with nothing taped: the native backend's fused executor (libs/tensor native-inference.ts),
+      // in a layout with no oneDNN reference kernel; the interpreter where there is none.
       const program = this.fusedProgram(masks);
-      if (program) return runInference(program, x);
+      const layout = program && fastInferenceLayout(program, x.shape[0]);
+      if (program && layout) return runInference(program, x, layout);
     }
     return this.net.forward(this.reader(), x, { ...ctx, masks });
   }
@@ -176,7 +178,8 @@ export class Model {
   describeEval(batch: number): string | undefined {
     if (!fusedInferenceAvailable()) return undefined;
     const program = this.fusedProgram(this.maskTensorMap());
-    return program && describeInference(program, batch);
+    const layout = program && fastInferenceLayout(program, batch);
+    return program && layout && describeInference(program, batch, undefined, layout);
   }
 
   private fusedProgram(masks: Map<string, tf.Tensor1D> | undefined): InferenceProgram | undefined {

@@ -33,6 +33,7 @@ export {
 export { noteInPlaceWrite, inPlaceWriteEpoch } from './heap-writes.js';
 export {
   describeInference,
+  fastInferenceLayout,
   encodeProgram,
   fusedInferenceAvailable,
   fusedInferenceRuns,

@@ -12,6 +12,7 @@ import { tf } from './index.js';
 import { Layout } from './native-addon.js';
 import {
   describeInference,
+  fastInferenceLayout,
   fusedInferenceAvailable,
   fusedInferenceRuns,
   runInference,
@@ -19,6 +20,7 @@ import {
   type InferenceConv,
   type InferenceLayout,
   type InferenceProgram,
+  type InferenceTensor,
 } from './native-inference.js';
 import { CONV_SHAPES, LINEAR_SHAPES, MAXPOOL_SHAPES, type ConvShape } from './native-shapes.test-util.js';
 import { blockOnNative, nativeSkipReason, relErr, seeded, useNativeWithCpuReference } from './test-helpers.js';
@@ -153,6 +155,38 @@ describe('fused eval executor: pruned widths (channels not a multiple of 8)', { 
       });
     }
   }
+});
+
+describe('fused eval executor: the layout without reference kernels', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  /** A stem 3 -> c, a c -> c 3x3 convolution in `groups` groups, a classifier. */
+  const groupedProgram = (c: number, groups: number): InferenceProgram => {
+    const conv = (input: number, cin: number, g: number, seed: number): InferenceConv => ({
+      kind: 'conv', input, output: input + 1, inChannels: cin, outChannels: c, kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
+      padding: [1, 1, 1, 1], groups: g, weight: tf.tensor(seeded([3, 3, cin / g, c], seed), [3, 3, cin / g, c]), activation: { min: 0, max: Infinity },
+    });
+    const map = (channels: number): InferenceTensor => ({ rank: 4, channels, height: 8, width: 8 });
+    return {
+      tensors: [map(3), map(c), map(c), { rank: 2, channels: 10 }],
+      output: 3,
+      ops: [conv(0, 3, 1, 1), conv(1, c, groups, 2), { kind: 'linear', input: 2, output: 3, inFeatures: c * 64, outFeatures: 10, weight: tf.tensor(seeded([c * 64, 10], 3), [c * 64, 10]) }],
+    };
+  };
+
+  test('grouped convolutions of 4 channels a group run NHWC (blocked has only the reference kernel for them)', () => {
+    const program = groupedProgram(16, 4);
+    assert.match(describeInference(program, 2, Layout.Nhwc, 'blocked'), /ref:/, 'the case this guards against');
+    assert.equal(fastInferenceLayout(program, 2), 'nhwc');
+    assert.doesNotMatch(describeInference(program, 2, Layout.Nhwc, 'nhwc'), /ref:/);
+    disposeProgram(program);
+  });
+
+  test('a program the blocked layout runs on optimised kernels keeps it', () => {
+    const program = groupedProgram(16, 2);
+    assert.equal(fastInferenceLayout(program, 2), 'blocked');
+    disposeProgram(program);
+  });
 });
 
 describe('fused eval executor: pooling, flatten and the classifier', { skip: nativeSkipReason() }, () => {

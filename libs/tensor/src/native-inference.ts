@@ -259,6 +259,28 @@ function inputLayout(program: InferenceProgram, given: Layout, requested: Infere
   return given !== Layout.Nhwc && (executorLayout(program, requested) === 'nhwc' || mapOut) ? Layout.Nhwc : given;
 }
 
+const fastLayouts = new WeakMap<InferenceProgram, Map<number, InferenceLayout | null>>();
+
+/**
+ * The executor layout in which a program runs at batch n on optimised oneDNN kernels only: the
+ * default layout, else NHWC, else undefined, and the caller keeps its op-by-op path. A primitive
+ * oneDNN has only its scalar reference kernel for runs ~300x slower: pruned widths between blocked
+ * and NHWC maps did (executorLayout now avoids them), and grouped convolutions of fewer than 8
+ * channels a group have no blocked kernel but a gemm one in NHWC. Decided once per program and batch.
+ */
+export function fastInferenceLayout(program: InferenceProgram, n: number): InferenceLayout | undefined {
+  let byBatch = fastLayouts.get(program);
+  if (!byBatch) fastLayouts.set(program, (byBatch = new Map()));
+  let layout = byBatch.get(n);
+  if (layout === undefined) {
+    const first = defaultLayout();
+    const candidates: InferenceLayout[] = first === 'nhwc' ? ['nhwc'] : [first, 'nhwc'];
+    layout = candidates.find((l) => !/\bref:/.test(describeInference(program, n, Layout.Nhwc, l))) ?? null;
+    byBatch.set(n, layout);
+  }
+  return layout ?? undefined;
+}
+
 /** One line per oneDNN primitive the program runs as at batch n, for an input of layout inLayout (for tests and profiling). */
 export function describeInference(program: InferenceProgram, batch: number, inLayout: Layout = Layout.Nhwc, layout: InferenceLayout = defaultLayout()): string {
   const { addon } = loadNativeAddon();
