@@ -34,6 +34,17 @@ const combine: Record<GroupAggregate, (vs: number[]) => number> = {
   max: (vs) => Math.max(...vs),
 };
 
+/** The generic policy's settings when a step or run gives none. */
+export const GENERIC_DEFAULTS: Required<GenericOptions> = { aggregate: 'sum', maxRatio: 1, roundTo: 1 };
+
+/** The first invalid setting, by its run-file name, and what is wrong with it; undefined when all are valid. */
+export function genericOptionsProblem(opts: Required<GenericOptions>): { field: 'aggregate' | 'max_ratio' | 'round_to'; problem: string } | undefined {
+  if (!GROUP_AGGREGATES.includes(opts.aggregate)) return { field: 'aggregate', problem: `must be one of ${GROUP_AGGREGATES.join(', ')}, got "${opts.aggregate}"` };
+  if (!(opts.maxRatio > 0 && opts.maxRatio <= 1)) return { field: 'max_ratio', problem: `must be in (0, 1], got ${opts.maxRatio}` };
+  if (!Number.isInteger(opts.roundTo) || opts.roundTo < 1) return { field: 'round_to', problem: `must be a positive integer, got ${opts.roundTo}` };
+  return undefined;
+}
+
 /**
  * Ranks every channel of every prunable group (groups holding a filter layer, not blocked) by its
  * aggregated importance, ascending and stable; removes the first int(ratio·entries), skipping
@@ -41,12 +52,15 @@ const combine: Record<GroupAggregate, (vs: number[]) => number> = {
  */
 export function genericStep(net: Network, importance: number[][], ratio: number, opts: GenericOptions = {}): GenericStep {
   const s = pruningStructure(net);
-  const aggregate = combine[opts.aggregate ?? 'sum'];
-  if (!aggregate) throw new PruneError(`aggregate must be one of ${Object.keys(combine).join(', ')}, got ${opts.aggregate}`);
-  const maxRatio = opts.maxRatio ?? 1;
-  if (!(maxRatio > 0 && maxRatio <= 1)) throw new PruneError(`max_ratio must be in (0, 1], got ${maxRatio}`);
-  const roundTo = opts.roundTo ?? 1;
-  if (!Number.isInteger(roundTo) || roundTo < 1) throw new PruneError(`round_to must be a positive integer, got ${roundTo}`);
+  const settings: Required<GenericOptions> = {
+    aggregate: opts.aggregate ?? GENERIC_DEFAULTS.aggregate,
+    maxRatio: opts.maxRatio ?? GENERIC_DEFAULTS.maxRatio,
+    roundTo: opts.roundTo ?? GENERIC_DEFAULTS.roundTo,
+  };
+  const bad = genericOptionsProblem(settings);
+  if (bad) throw new PruneError(`${bad.field} ${bad.problem}`);
+  const aggregate = combine[settings.aggregate];
+  const { maxRatio, roundTo } = settings;
   // Per prunable group channel, the values of the filter layers writing it.
   const values = new Map<ChannelGroup, number[][]>();
   s.layers.forEach((role, l) => {

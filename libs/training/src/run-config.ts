@@ -1,7 +1,7 @@
 // A resolved run: the paper's defaults filled in, every value checked (docs/pruning-semantics.md §1, §2, §9).
 import { isTrackable, knownMeasure, TRACKABLE_MEASURES } from '@flowprune/importance';
 import { ARCH_NAMES, buildNetwork, GRAPH_ARCH, type ArchName, type Network } from '@flowprune/models';
-import { GROUP_AGGREGATES, type GroupAggregate } from '@flowprune/pruning';
+import { GENERIC_DEFAULTS, genericOptionsProblem, type GroupAggregate } from '@flowprune/pruning';
 
 export interface LrPhase {
   lr: number;
@@ -135,9 +135,9 @@ export function resolveRunConfig(
           hessianEveryBatches: input.analysis.hessianEveryBatches ?? 0,
         }
       : undefined,
-    aggregate: (input.aggregate || 'sum') as GroupAggregate,
-    maxRatio: pick(input.maxRatio, 1),
-    roundTo: pick(input.roundTo, 1),
+    aggregate: (input.aggregate || GENERIC_DEFAULTS.aggregate) as GroupAggregate,
+    maxRatio: pick(input.maxRatio, GENERIC_DEFAULTS.maxRatio),
+    roundTo: pick(input.roundTo, GENERIC_DEFAULTS.roundTo),
   };
   // Derived settings of the paper's main.py (docs/pruning-semantics.md §1): the measure's registry entry says which.
   const measure = knownMeasure(cfg.measure);
@@ -194,10 +194,15 @@ export function resolveRunConfig(
 
 /** aggregate, max_ratio and round_to: valid, and set only where the generic policy prunes (imported models). */
 function checkGenericSettings(cfg: RunConfig): void {
-  if (!GROUP_AGGREGATES.includes(cfg.aggregate)) throw new RunConfigError('aggregate', `must be one of ${GROUP_AGGREGATES.join(', ')}, got "${cfg.aggregate}"`);
-  if (!(cfg.maxRatio > 0 && cfg.maxRatio <= 1)) throw new RunConfigError('max_ratio', `must be in (0, 1], got ${cfg.maxRatio}`);
-  if (!Number.isInteger(cfg.roundTo) || cfg.roundTo < 1) throw new RunConfigError('round_to', `must be a positive integer, got ${cfg.roundTo}`);
-  const set = ([['aggregate', cfg.aggregate !== 'sum'], ['max_ratio', cfg.maxRatio !== 1], ['round_to', cfg.roundTo !== 1]] as const).find(([, s]) => s);
+  const bad = genericOptionsProblem(cfg);
+  if (bad) throw new RunConfigError(bad.field, bad.problem);
+  const set = (
+    [
+      ['aggregate', cfg.aggregate !== GENERIC_DEFAULTS.aggregate],
+      ['max_ratio', cfg.maxRatio !== GENERIC_DEFAULTS.maxRatio],
+      ['round_to', cfg.roundTo !== GENERIC_DEFAULTS.roundTo],
+    ] as const
+  ).find(([, s]) => s);
   if (set && cfg.arch !== GRAPH_ARCH)
     throw new RunConfigError(
       set[0],
