@@ -2,15 +2,13 @@
 // flowprune backend and on PyTorch CPU (same machine, same thread count, same synthetic data),
 // measured one architecture at a time with the two frameworks back to back, printed as ratios:
 //   vgg13 train native 152.3 img/s | pytorch 137.0 img/s | 1.11x
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { buildNetwork, countMacs, type ArchName } from '@flowprune/models';
 import { fmaPeakProbe, loadNativeAddon, sgemmPeakProbe } from '@flowprune/tensor';
 import { findTorchPython, runTorchScript } from './bench-pytorch.js';
 import type { WorkerRecord } from './bench-worker.js';
-import { WORKSPACE } from './paths.js';
+import { runBenchWorker } from './worker-process.js';
 
 export interface BackendsBenchOptions {
   archs: ArchName[];
@@ -53,22 +51,8 @@ export function benchThreads(): number {
   return Number.isInteger(n) && n > 0 ? n : availableParallelism();
 }
 
-function runWorker(backend: string, arch: ArchName, o: BackendsBenchOptions): WorkerRecord[] | { error: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(WORKSPACE, 'tools/bench/src/bench-worker.ts'), arch, String(o.batchSize), String(o.steps), MODES.join(',')], {
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-    env: { ...process.env, FLOWPRUNE_BACKEND: backend, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') },
-  });
-  const records = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as WorkerRecord);
-  if (r.status !== 0 || records.length === 0) {
-    const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.status ?? r.signal}`;
-    return { error: why.slice(0, 200) };
-  }
-  return records;
-}
+const runWorker = (backend: string, arch: ArchName, o: BackendsBenchOptions) =>
+  runBenchWorker<WorkerRecord>('bench-worker.ts', [arch, String(o.batchSize), String(o.steps), MODES.join(',')], backend);
 
 const rate = (v: number): string => `${v.toFixed(1)} img/s`;
 

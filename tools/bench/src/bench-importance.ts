@@ -2,14 +2,11 @@
 // architecture, on every available flowprune backend and on PyTorch CPU (same machine, same
 // thread count, same synthetic data), one architecture at a time, printed as ratios:
 //   vgg13 loss_based native 1.92 s | pytorch 2.10 s | 1.09x
-import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { ArchName } from '@flowprune/models';
-import { availableBackends } from './bench-backends.js';
+import { availableBackends, benchThreads } from './bench-backends.js';
 import type { ImportanceRecord } from './bench-importance-worker.js';
 import { findTorchPython, runTorchScript } from './bench-pytorch.js';
-import { WORKSPACE } from './paths.js';
+import { runBenchWorker } from './worker-process.js';
 
 export interface ImportanceTimesOptions {
   archs: ArchName[];
@@ -28,27 +25,8 @@ interface TorchImportanceRecord {
   threads: number;
 }
 
-function benchThreads(): number {
-  const n = Number(process.env['FLOWPRUNE_THREADS']);
-  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
-}
-
-function runWorker(backend: string, arch: ArchName, o: ImportanceTimesOptions): ImportanceRecord[] | { error: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(WORKSPACE, 'tools/bench/src/bench-importance-worker.ts'), arch, o.measures.join(','), String(o.impSamples), String(o.batchSize)],
-    { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, FLOWPRUNE_BACKEND: backend, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') } },
-  );
-  const records = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as ImportanceRecord);
-  if (r.status !== 0 || records.length === 0) {
-    const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.status ?? r.signal}`;
-    return { error: why.slice(0, 200) };
-  }
-  return records;
-}
+const runWorker = (backend: string, arch: ArchName, o: ImportanceTimesOptions) =>
+  runBenchWorker<ImportanceRecord>('bench-importance-worker.ts', [arch, o.measures.join(','), String(o.impSamples), String(o.batchSize)], backend);
 
 export function importanceTimes(o: ImportanceTimesOptions): void {
   const backends = o.backends ?? availableBackends();

@@ -5,13 +5,11 @@
 //   resnet56 conv backward      512.0 ms (47%) | pytorch 690.1 ms (49%) | 1.35x
 // "outside kernels" is the step's wall time not spent in any timed operator (JavaScript, the
 // gradient tape and the optimizer for flowprune; Python, autograd and the profiler for PyTorch).
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { buildNetwork, countMacs, type ArchName } from '@flowprune/models';
 import { benchThreads, measuredPeak, rateOfPeak } from './bench-backends.js';
 import type { ProfileRecord } from './bench-profile-worker.js';
 import { findTorchPython, runTorchScript } from './bench-pytorch.js';
-import { WORKSPACE } from './paths.js';
+import { runBenchWorker } from './worker-process.js';
 
 export interface ProfileBenchOptions {
   archs: ArchName[];
@@ -47,21 +45,18 @@ export function categoryOf(op: string): Exclude<Category, 'outside kernels'> {
 /** Milliseconds per category, "outside kernels" being the step's remainder. */
 function byCategory(stepMs: number, ops: { name: string; ms: number }[]): Map<Category, number> {
   const out = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
-  for (const op of ops) out.set(categoryOf(op.name), out.get(categoryOf(op.name))! + op.ms);
+  for (const op of ops) {
+    const c = categoryOf(op.name);
+    out.set(c, out.get(c)! + op.ms);
+  }
   const inside = ops.reduce((s, op) => s + op.ms, 0);
   out.set('outside kernels', Math.max(0, stepMs - inside));
   return out;
 }
 
 function runWorker(arch: ArchName, o: ProfileBenchOptions): ProfileRecord | { error: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(WORKSPACE, 'tools/bench/src/bench-profile-worker.ts'), arch, String(o.batchSize), String(o.steps)], {
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-    env: { ...process.env, FLOWPRUNE_BACKEND: 'native', TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.json') },
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (r.status !== 0 || !line) return { error: ((r.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.status ?? r.signal}`).slice(0, 200) };
-  return JSON.parse(line) as ProfileRecord;
+  const r = runBenchWorker<ProfileRecord>('bench-profile-worker.ts', [arch, String(o.batchSize), String(o.steps)], 'native');
+  return 'error' in r ? r : r[0]!;
 }
 
 const ms = (v: number, total: number): string => `${v.toFixed(1).padStart(7)} ms (${((100 * v) / total).toFixed(0).padStart(2)}%)`;
