@@ -13,7 +13,8 @@
         "src/inference.cc",
         "src/layout.cc",
         "src/matmul.cc",
-        "src/pool.cc"
+        "src/pool.cc",
+        "src/winograd.cc"
       ],
       "include_dirs": ["<!(node -p \"process.env.FLOWPRUNE_DNNL_INCLUDE || '/usr/include'\")"],
       "libraries": [

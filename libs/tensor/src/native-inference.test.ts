@@ -157,6 +157,75 @@ describe('fused eval executor: pruned widths (channels not a multiple of 8)', { 
   }
 });
 
+describe('fused eval executor: the Winograd F(2x2, 3x3) kernel at its edges', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  interface Case {
+    name: string;
+    n: number;
+    h: number;
+    w: number;
+    cin: number;
+    cout: number;
+    /** Top, left, bottom, right. */
+    padding: [number, number, number, number];
+    variant: Variant;
+  }
+  // Odd outputs leave half-empty 2x2 tiles on the bottom and right; 24 channels leave an 8-wide
+  // filter column after the 16-wide ones; 40 images of 16x16 split into many chunks and threads.
+  const cases: Case[] = [
+    { name: 'odd 7x7 output, 16 -> 24 channels', n: 3, h: 7, w: 7, cin: 16, cout: 24, padding: [1, 1, 1, 1], variant: 'bn-relu' },
+    { name: 'non-square 9x6 with a residual add', n: 2, h: 9, w: 6, cin: 24, cout: 24, padding: [1, 1, 1, 1], variant: 'bn-residual-relu' },
+    { name: 'asymmetric padding (0, 2, 2, 0): a 10x8 output of a 8x8 map', n: 2, h: 8, w: 8, cin: 16, cout: 32, padding: [2, 0, 2, 0], variant: 'relu-bn' },
+    { name: 'no padding: 12x12 -> 10x10', n: 2, h: 12, w: 12, cin: 32, cout: 16, padding: [0, 0, 0, 0], variant: 'bn-relu' },
+    { name: '40 images of 16x16x16: many chunks over the threads', n: 40, h: 16, w: 16, cin: 16, cout: 16, padding: [1, 1, 1, 1], variant: 'bn-residual-relu' },
+  ];
+
+  for (const c of cases) {
+    test(`${c.name} (${c.variant}): equals the ops in both layouts, on the Winograd kernel`, () => {
+      const [t, l, b, r] = c.padding;
+      const oh = c.h + t + b - 2;
+      const ow = c.w + l + r - 2;
+      const base = convProgram({ hw: c.h, cin: c.cin, cout: c.cout, k: 3, stride: 1, depthwise: false, archs: 'winograd edge' }, c.variant, 11);
+      const op: InferenceConv = { ...(base.ops[0] as InferenceConv), padding: c.padding };
+      const program: InferenceProgram = {
+        tensors: [{ rank: 4, channels: c.cin, height: c.h, width: c.w }, { rank: 4, channels: c.cout, height: oh, width: ow }],
+        output: 1,
+        ops: [op],
+      };
+      const x = tf.tensor4d(seeded([c.n, c.h, c.w, c.cin], 5), [c.n, c.h, c.w, c.cin]);
+      const ref = unfused(op, x, c.variant === 'bn-residual-relu' ? x : undefined);
+      for (const layout of LAYOUTS) {
+        for (const inLayout of [Layout.Nhwc, Layout.Blocked]) {
+          assert.match(describeInference(program, c.n, inLayout, layout), /winograd/, `input ${inLayout}, executor ${layout}`);
+          const xi = x.clone();
+          if (inLayout === Layout.Blocked) blockOnNative(xi);
+          const y = runInference<tf.Tensor4D>(program, xi, layout);
+          assert.deepEqual(y.shape, [c.n, oh, ow, c.cout]);
+          const err = relErr(y.dataSync(), ref.dataSync());
+          assert.ok(err <= TOL, `input ${inLayout}, executor ${layout}: rel err ${err}`);
+          tf.dispose([xi, y]);
+        }
+      }
+      tf.dispose([x, ref]);
+      disposeProgram(program);
+    });
+  }
+
+  test('8-channel maps, outputs under 4x4 and strided convolutions stay on oneDNN', () => {
+    const shapes: ConvShape[] = [
+      { hw: 16, cin: 8, cout: 8, k: 3, stride: 1, depthwise: false, archs: '8 channels' },
+      { hw: 2, cin: 64, cout: 64, k: 3, stride: 1, depthwise: false, archs: '2x2 output' },
+      { hw: 16, cin: 32, cout: 32, k: 3, stride: 2, depthwise: false, archs: 'stride 2' },
+    ];
+    for (const s of shapes) {
+      const program = convProgram(s, 'bn-relu', 1);
+      assert.doesNotMatch(describeInference(program, 2, Layout.Nhwc, 'blocked'), /winograd/, s.archs);
+      disposeProgram(program);
+    }
+  });
+});
+
 describe('fused eval executor: the layout without reference kernels', { skip: nativeSkipReason() }, () => {
   before(useNativeWithCpuReference);
 

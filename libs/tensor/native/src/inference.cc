@@ -17,6 +17,7 @@
 #include "context.h"
 #include "dnnl_compat.h"
 #include "parallel.h"
+#include "winograd.h"
 
 namespace fp {
 
@@ -100,6 +101,10 @@ struct OpPlan {
   memory::desc weiUser;
   bool aliasResidual = false;  // the sum post-op adds into the residual's own buffer
   std::string impl;
+  // A 3x3 convolution run by our Winograd kernel instead of `prim` (see planWinograd).
+  std::unique_ptr<Winograd3x3> winograd;
+  MapAccess winogradIn{}, winogradOut{};
+  std::vector<float> winogradBias, winogradPostScale, winogradPostShift;
 };
 
 struct BatchPlan {
@@ -267,6 +272,48 @@ OpPlan planLinear(const OpDef& op, const TensorDef& in, const memory::desc& src,
   return plan;
 }
 
+/** How a map is addressed by channel blocks of 8 (blocked nChw8c, or NHWC with 8k channels); nullopt otherwise. */
+std::optional<MapAccess> mapAccess(const memory::desc& d) {
+  const memory::dims dims = d.dims();
+  if (dims.size() != 4 || dims[1] % kBlock != 0) return std::nullopt;
+  const int64_t c = dims[1], h = dims[2], w = dims[3];
+  if (d == memory::desc(dims, dt::f32, tag::nChw8c)) return MapAccess{c * h * w, h * w * kBlock, kBlock};
+  if (d == memory::desc(dims, dt::f32, tag::nhwc)) return MapAccess{h * w * c, kBlock, c};
+  return std::nullopt;
+}
+
+/**
+ * Whether op runs on the Winograd kernel (winograd.h): a 3x3, stride-1, undilated, ungrouped
+ * convolution between maps of 8k channels (16 or more: with 8 the transforms cost more than they
+ * save), whose output is at least 4x4 (below that the direct kernel skips most of the padded taps
+ * anyway), with any residual stored as its output is.
+ * FLOWPRUNE_WINOGRAD=0 turns it off (oneDNN's direct kernels throughout).
+ */
+bool winogradFits(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst, const memory::desc* residual) {
+  static const bool enabled = [] {
+    const char* e = std::getenv("FLOWPRUNE_WINOGRAD");
+    return !(e && std::string(e) == "0") && Winograd3x3::available();
+  }();
+  if (!enabled || op.kind != InferenceOpKind::Conv) return false;
+  const TensorDef& in = ex.tensors[op.in];
+  const TensorDef& out = ex.tensors[op.out];
+  return at(op.p, kKh) == 3 && at(op.p, kKw) == 3 && at(op.p, kSh) == 1 && at(op.p, kSw) == 1 && at(op.p, kDh) == 1 && at(op.p, kDw) == 1 &&
+         at(op.p, kGroups) == 1 && std::min(in.c, out.c) >= 16 && out.h >= 4 && out.w >= 4 && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
+}
+
+OpPlan planWinograd(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst) {
+  const TensorDef& in = ex.tensors[op.in];
+  const TensorDef& out = ex.tensors[op.out];
+  OpPlan plan;
+  plan.winograd = std::make_unique<Winograd3x3>(in.c, out.c, in.h, in.w, at(op.p, kPt), at(op.p, kPl), out.h, out.w);
+  plan.winogradIn = *mapAccess(src);
+  plan.winogradOut = *mapAccess(dst);
+  plan.src = src;
+  plan.dst = dst;
+  plan.impl = "winograd_2x3:avx2";
+  return plan;
+}
+
 /** Floating-point operations of one op on a batch of n (2 per multiply-accumulate; a pooling window's reads). */
 double opFlops(const Executor& ex, const OpDef& op, int64_t n) {
   const TensorDef& out = ex.tensors[op.out];
@@ -317,7 +364,8 @@ std::unique_ptr<BatchPlan> makePlan(const Executor& ex, Layout inLayout, int64_t
     const memory::desc& dst = plan->desc[op.out];
     const int threads = opFlops(ex, op, n) < serialFlops() ? 1 : getThreads();
     const ThreadScope scope(threads);
-    OpPlan p = op.kind == InferenceOpKind::Conv   ? planConv(op, src, dst)
+    OpPlan p = winogradFits(ex, op, src, dst, op.residual >= 0 ? &plan->desc[op.residual] : nullptr) ? planWinograd(ex, op, src, dst)
+               : op.kind == InferenceOpKind::Conv ? planConv(op, src, dst)
                : op.kind == InferenceOpKind::Pool ? planPool(op, src, dst)
                                                   : planLinear(op, ex.tensors[op.in], src, dst);
     p.threads = threads;
@@ -347,6 +395,13 @@ void loadWeights(const Executor& ex, BatchPlan& plan) {
   for (size_t i = 0; i < ex.ops.size(); i++) {
     OpPlan& p = plan.ops[i];
     const Folded& f = ex.folded[i];
+    if (p.winograd) {
+      p.winograd->setWeights(f.w.data());
+      p.winogradBias = f.bias;
+      p.winogradPostScale = f.postScale;
+      p.winogradPostShift = f.postShift;
+      continue;
+    }
     if (!p.wei) continue;
     memory user(p.weiUser, ctx.engine, const_cast<float*>(f.w.data()));
     dnnl::reorder(user, p.wei).execute(ctx.stream, user, p.wei);
@@ -491,6 +546,22 @@ void inferenceRun(int handle, const float* x, Layout inLayout, int64_t n, float*
     const ThreadScope scope(p.threads);
     memory src = tensorMem(op.in);
     memory dst = tensorMem(op.out);
+    if (p.winograd) {
+      WinogradEpilogue e;
+      e.bias = p.winogradBias.data();
+      if (op.residual >= 0) e.residual = static_cast<const float*>((p.aliasResidual ? dst : tensorMem(op.residual)).get_data_handle());
+      if (op.p[kAct] != 0) {
+        const auto alg = activation(op.p[kAct], op.p[kActMin], op.p[kActMax], &e.lo, &e.hi);
+        e.activation = alg == dnnl::algorithm::eltwise_relu ? 1 : 2;
+      }
+      if (!p.winogradPostScale.empty()) {
+        e.postScale = p.winogradPostScale.data();
+        e.postShift = p.winogradPostShift.data();
+      }
+      p.winograd->run(static_cast<const float*>(src.get_data_handle()), p.winogradIn, static_cast<float*>(dst.get_data_handle()), p.winogradOut, n, e,
+                      p.threads);
+      continue;
+    }
     if (p.srcReorder) {
       memory packed(p.src, ctx.engine, p.srcTemp.get());
       p.srcReorder->execute(ctx.stream, src, packed);
