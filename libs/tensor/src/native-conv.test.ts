@@ -59,6 +59,11 @@ const CASES: Case[] = [
   // tfjs has no gradients for dilated convolutions: forward only.
   { name: 'dilation 2 (forward only), 11x11', x: [2, 11, 11, 8], k: 3, cout: 8, stride: 1, pad: 'same', depthwise: false, dilation: 2 },
   { name: 'depthwise channel multiplier 2, stride 2', x: [3, 9, 9, 8], k: 3, cout: 16, stride: 2, pad: 'same', depthwise: true },
+  // The Winograd kernel's edges (forward and input gradient): half-empty output tiles, an 8-wide
+  // filter column after the 16-wide ones, and the input gradient's padding (2 - the forward's).
+  { name: 'Winograd: odd 7x7x16 -> 24', x: [3, 7, 7, 16], k: 3, cout: 24, stride: 1, pad: 'same', depthwise: false },
+  { name: "Winograd: 'valid' 10x10x16 -> 32 (the input gradient padded by 2)", x: [2, 10, 10, 16], k: 3, cout: 32, stride: 1, pad: 'valid', depthwise: false },
+  { name: 'Winograd: 9x6x24 -> 16 padded top 0, bottom 2, left 2, right 0', x: [2, 9, 6, 24], k: 3, cout: 16, stride: 1, pad: [[0, 0], [0, 2], [2, 0], [0, 0]], depthwise: false },
 ];
 
 function inputs(c: Case): { x: tf.Tensor4D; w: tf.Tensor4D; dy: tf.Tensor4D } {

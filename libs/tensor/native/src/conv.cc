@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "parallel.h"
+#include "winograd.h"
 
 namespace fp {
 
@@ -232,6 +233,26 @@ bool chooseBlocked(const ConvShape& s) {
   return timePasses(sample, Layout::Blocked8) < timePasses(sample, Layout::Nhwc);
 }
 
+MapAccess accessOf(Layout layout, int64_t c, int64_t h, int64_t w) {
+  return layout == Layout::Blocked8 ? MapAccess{c * h * w, h * w * kBlock, kBlock} : MapAccess{h * w * c, kBlock, c};
+}
+
+/**
+ * The Winograd kernel (winograd.h) for a forward or backward-data pass of a 3x3 stride-1 ungrouped
+ * convolution that suits it; nullopt otherwise. Backward data is the forward convolution of dy,
+ * padded by 2 - the forward's padding, with the filter turned by 180 degrees and transposed.
+ */
+std::optional<Winograd3x3> winogradFor(ConvPass pass, const ConvShape& s) {
+  if (pass == ConvPass::BackwardWeights || s.groups != 1 || s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
+    return std::nullopt;
+  if (pass == ConvPass::Forward) {
+    if (!Winograd3x3::suits(s.ic, s.oc, s.oh, s.ow)) return std::nullopt;
+    return Winograd3x3(s.ic, s.oc, s.ih, s.iw, s.pt, s.pl, s.oh, s.ow);
+  }
+  if (s.pt > 2 || s.pl > 2 || !Winograd3x3::suits(s.oc, s.ic, s.ih, s.iw)) return std::nullopt;
+  return Winograd3x3(s.oc, s.ic, s.oh, s.ow, 2 - s.pt, 2 - s.pl, s.ih, s.iw);
+}
+
 }  // namespace
 
 void setConvLayoutPolicy(LayoutPolicy p) {
@@ -252,6 +273,14 @@ bool convPrefersBlocked(const ConvShape& s) {
 
 void convolution(ConvPass pass, const ConvShape& s, const float* a, const float* b, float* out) {
   Context& ctx = context();
+  if (const auto winograd = winogradFor(pass, s)) {
+    float* u = ctx.temp(static_cast<size_t>(winograd->weightFloats()), 2);
+    winograd->transformWeights(b, pass == ConvPass::BackwardData, u);
+    const MapAccess x = accessOf(s.in, s.ic, s.ih, s.iw), y = accessOf(s.out, s.oc, s.oh, s.ow);
+    if (pass == ConvPass::Forward) winograd->run(a, x, out, y, s.n, u, WinogradEpilogue{}, getThreads());
+    else winograd->run(a, y, out, x, s.n, u, WinogradEpilogue{}, getThreads());
+    return;
+  }
   const ConvPlan& plan = planFor(pass, s);
   auto mem = [&](const memory::desc& md, const float* p) { return memory(md, ctx.engine, const_cast<float*>(p)); };
   const memory scratch = ctx.scratchpad(plan.scratch);

@@ -104,7 +104,7 @@ struct OpPlan {
   // A 3x3 convolution run by our Winograd kernel instead of `prim` (see planWinograd).
   std::unique_ptr<Winograd3x3> winograd;
   MapAccess winogradIn{}, winogradOut{};
-  std::vector<float> winogradBias, winogradPostScale, winogradPostShift;
+  std::vector<float> winogradWeights, winogradBias, winogradPostScale, winogradPostShift;
 };
 
 struct BatchPlan {
@@ -284,21 +284,15 @@ std::optional<MapAccess> mapAccess(const memory::desc& d) {
 
 /**
  * Whether op runs on the Winograd kernel (winograd.h): a 3x3, stride-1, undilated, ungrouped
- * convolution between maps of 8k channels (16 or more: with 8 the transforms cost more than they
- * save), whose output is at least 4x4 (below that the direct kernel skips most of the padded taps
- * anyway), with any residual stored as its output is.
- * FLOWPRUNE_WINOGRAD=0 turns it off (oneDNN's direct kernels throughout).
+ * convolution that suits it (Winograd3x3::suits), between maps addressed by blocks of 8 channels,
+ * with any residual stored as its output is.
  */
 bool winogradFits(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst, const memory::desc* residual) {
-  static const bool enabled = [] {
-    const char* e = std::getenv("FLOWPRUNE_WINOGRAD");
-    return !(e && std::string(e) == "0") && Winograd3x3::available();
-  }();
-  if (!enabled || op.kind != InferenceOpKind::Conv) return false;
+  if (op.kind != InferenceOpKind::Conv) return false;
   const TensorDef& in = ex.tensors[op.in];
   const TensorDef& out = ex.tensors[op.out];
   return at(op.p, kKh) == 3 && at(op.p, kKw) == 3 && at(op.p, kSh) == 1 && at(op.p, kSw) == 1 && at(op.p, kDh) == 1 && at(op.p, kDw) == 1 &&
-         at(op.p, kGroups) == 1 && std::min(in.c, out.c) >= 16 && out.h >= 4 && out.w >= 4 && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
+         at(op.p, kGroups) == 1 && Winograd3x3::suits(in.c, out.c, out.h, out.w) && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
 }
 
 OpPlan planWinograd(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst) {
@@ -396,7 +390,8 @@ void loadWeights(const Executor& ex, BatchPlan& plan) {
     OpPlan& p = plan.ops[i];
     const Folded& f = ex.folded[i];
     if (p.winograd) {
-      p.winograd->setWeights(f.w.data());
+      p.winogradWeights.resize(static_cast<size_t>(p.winograd->weightFloats()));
+      p.winograd->transformWeights(f.w.data(), false, p.winogradWeights.data());
       p.winogradBias = f.bias;
       p.winogradPostScale = f.postScale;
       p.winogradPostShift = f.postShift;
@@ -558,8 +553,8 @@ void inferenceRun(int handle, const float* x, Layout inLayout, int64_t n, float*
         e.postScale = p.winogradPostScale.data();
         e.postShift = p.winogradPostShift.data();
       }
-      p.winograd->run(static_cast<const float*>(src.get_data_handle()), p.winogradIn, static_cast<float*>(dst.get_data_handle()), p.winogradOut, n, e,
-                      p.threads);
+      p.winograd->run(static_cast<const float*>(src.get_data_handle()), p.winogradIn, static_cast<float*>(dst.get_data_handle()), p.winogradOut, n,
+                      p.winogradWeights.data(), e, p.threads);
       continue;
     }
     if (p.srcReorder) {

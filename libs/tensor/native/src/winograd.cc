@@ -3,8 +3,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "parallel.h"
@@ -106,38 +108,53 @@ FP_AVX2 inline void inputTransform(const __m256 (&d)[4][4], float* out, int64_t 
 
 }  // namespace
 
-struct Winograd3x3::Weights {
-  Floats u;
-};
-
 Winograd3x3::Winograd3x3(int64_t c, int64_t k, int64_t h, int64_t w, int64_t padT, int64_t padL, int64_t oh, int64_t ow)
-    : c_(c), k_(k), h_(h), w_(w), padT_(padT), padL_(padL), oh_(oh), ow_(ow), u_(std::make_unique<Weights>()) {
-  u_->u = allocateFloats(static_cast<size_t>(16 * c * k));
+    : c_(c), k_(k), h_(h), w_(w), padT_(padT), padL_(padL), oh_(oh), ow_(ow) {}
+
+bool Winograd3x3::available() {
+  static const bool on = [] {
+    const char* e = std::getenv("FLOWPRUNE_WINOGRAD");
+    return !(e && std::string(e) == "0") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return on;
 }
 
-Winograd3x3::~Winograd3x3() = default;
+bool Winograd3x3::suits(int64_t c, int64_t k, int64_t oh, int64_t ow) {
+  return available() && c % 8 == 0 && k % 8 == 0 && std::min(c, k) >= 16 && oh >= 4 && ow >= 4;
+}
 
-bool Winograd3x3::available() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+namespace {
 
-void Winograd3x3::setWeights(const float* hwio) {
-  float* u = u_->u.get();
+/** U = G g G^T of one 3x3 filter g, with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]; u[xi * stride]. */
+inline void filterTransform(const float (&g)[3][3], float* u, int64_t stride) {
+  float gg[4][3];
+  for (int j = 0; j < 3; j++) {
+    gg[0][j] = g[0][j];
+    gg[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+    gg[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+    gg[3][j] = g[2][j];
+  }
+  for (int i = 0; i < 4; i++) {
+    u[(4 * i + 0) * stride] = gg[i][0];
+    u[(4 * i + 1) * stride] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
+    u[(4 * i + 2) * stride] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
+    u[(4 * i + 3) * stride] = gg[i][2];
+  }
+}
+
+}  // namespace
+
+void Winograd3x3::transformWeights(const float* filter, bool rotated, float* u) const {
   const int64_t ck = c_ * k_;
+  // Per step in training (the filter changes every step): spread over the threads.
+#pragma omp parallel for schedule(static) if (ck >= 16384)
   for (int64_t ci = 0; ci < c_; ci++)
     for (int64_t ko = 0; ko < k_; ko++) {
-      double g[3][3], gg[4][3];
+      float g[3][3];
       for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) g[i][j] = hwio[((i * 3 + j) * c_ + ci) * k_ + ko];
-      // G g, then (G g) G^T, with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
-      for (int j = 0; j < 3; j++) {
-        gg[0][j] = g[0][j];
-        gg[1][j] = 0.5 * (g[0][j] + g[1][j] + g[2][j]);
-        gg[2][j] = 0.5 * (g[0][j] - g[1][j] + g[2][j]);
-        gg[3][j] = g[2][j];
-      }
-      for (int i = 0; i < 4; i++) {
-        const double row[4] = {gg[i][0], 0.5 * (gg[i][0] + gg[i][1] + gg[i][2]), 0.5 * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-        for (int j = 0; j < 4; j++) u[(4 * i + j) * ck + ci * k_ + ko] = static_cast<float>(row[j]);
-      }
+        for (int j = 0; j < 3; j++)
+          g[i][j] = rotated ? filter[((2 - i) * 3 + (2 - j)) * ck + ko * c_ + ci] : filter[(i * 3 + j) * ck + ci * k_ + ko];
+      filterTransform(g, u + ci * k_ + ko, ck);
     }
 }
 
@@ -208,8 +225,8 @@ FP_AVX2 void transformOutput(const Geometry& g, const float* m, int64_t t0, int6
 
 }  // namespace
 
-void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const WinogradEpilogue& epilogue,
-                      int threads) const {
+void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const float* u,
+                      const WinogradEpilogue& epilogue, int threads) const {
   const int64_t tilesX = (ow_ + 1) / 2, tilesY = (oh_ + 1) / 2;
   const Geometry g{c_, k_, h_, w_, padT_, padL_, oh_, ow_, tilesX, tilesX * tilesY};
   const int64_t total = n * g.tilesPerImage;
@@ -221,7 +238,6 @@ void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const M
   const int64_t perThread = (total + threads - 1) / threads;
   tb = std::max<int64_t>(1, std::min(tb, perThread));
   const int64_t chunks = (total + tb - 1) / tb;
-  const float* u = u_->u.get();
   const int64_t ck = c_ * k_;
   auto chunk = [&](int64_t index) {
     const int64_t t0 = index * tb, count = std::min(tb, total - t0);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 
 namespace fp {
 
@@ -28,23 +27,33 @@ class Winograd3x3 {
  public:
   /** A 3x3 stride-1 convolution of a c-channel h x w map into k channels of oh x ow, padded by padT (top) and padL (left). */
   Winograd3x3(int64_t c, int64_t k, int64_t h, int64_t w, int64_t padT, int64_t padL, int64_t oh, int64_t ow);
-  ~Winograd3x3();
-  Winograd3x3(const Winograd3x3&) = delete;
-  Winograd3x3& operator=(const Winograd3x3&) = delete;
 
-  /** Whether this CPU runs the kernels (AVX2 and FMA). */
+  /** Whether this CPU runs the kernels (AVX2 and FMA) and FLOWPRUNE_WINOGRAD is not 0. */
   static bool available();
 
-  /** Transforms weights laid out [3][3][c][k] (tfjs HWIO) into the Winograd domain. */
-  void setWeights(const float* hwio);
+  /**
+   * Whether a 3x3 stride-1 undilated ungrouped convolution of c into k channels with an oh x ow
+   * output gains from the kernel: 8k channels, 16 or more (with 8 the transforms cost more than
+   * they save), outputs of 4x4 or more (below that the direct kernels skip most padded taps).
+   */
+  static bool suits(int64_t c, int64_t k, int64_t oh, int64_t ow);
 
-  /** n images of src into dst, on up to `threads` OpenMP threads. */
-  void run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const WinogradEpilogue& epilogue, int threads) const;
+  /** Floats of the transformed filter (16 x c x k). */
+  int64_t weightFloats() const { return 16 * c_ * k_; }
+
+  /**
+   * The filter in the Winograd domain, into u (weightFloats()): from tfjs's [3][3][c][k], or with
+   * `rotated` from a [3][3][k][c] filter turned by 180 degrees, which makes a backward-data pass
+   * (dx from dy, k = the forward's input channels) a forward convolution.
+   */
+  void transformWeights(const float* filter, bool rotated, float* u) const;
+
+  /** n images of src into dst with the transformed filter u, on up to `threads` OpenMP threads. */
+  void run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const float* u, const WinogradEpilogue& epilogue,
+           int threads) const;
 
  private:
   int64_t c_, k_, h_, w_, padT_, padL_, oh_, ow_;
-  struct Weights;
-  std::unique_ptr<Weights> u_;  // [16][c][k]
 };
 
 }  // namespace fp
