@@ -238,14 +238,14 @@ MapAccess accessOf(Layout layout, int64_t c, int64_t h, int64_t w) {
 }
 
 /**
- * The Winograd kernel (winograd.h) for a forward or backward-data pass of a 3x3 stride-1 ungrouped
- * convolution that suits it; nullopt otherwise. Backward data is the forward convolution of dy,
+ * The Winograd kernel (winograd.h) for any pass of a 3x3 stride-1 ungrouped convolution that suits
+ * it; nullopt otherwise. Backward data is the forward convolution of dy,
  * padded by 2 - the forward's padding, with the filter turned by 180 degrees and transposed.
  */
 std::optional<Winograd3x3> winogradFor(ConvPass pass, const ConvShape& s) {
-  if (pass == ConvPass::BackwardWeights || s.groups != 1 || s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
+  if (s.groups != 1 || s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
     return std::nullopt;
-  if (pass == ConvPass::Forward) {
+  if (pass != ConvPass::BackwardData) {
     if (!Winograd3x3::suits(s.ic, s.oc, s.oh, s.ow)) return std::nullopt;
     return Winograd3x3(s.ic, s.oc, s.ih, s.iw, s.pt, s.pl, s.oh, s.ow);
   }
@@ -274,9 +274,13 @@ bool convPrefersBlocked(const ConvShape& s) {
 void convolution(ConvPass pass, const ConvShape& s, const float* a, const float* b, float* out) {
   Context& ctx = context();
   if (const auto winograd = winogradFor(pass, s)) {
+    const MapAccess x = accessOf(s.in, s.ic, s.ih, s.iw), y = accessOf(s.out, s.oc, s.oh, s.ow);
+    if (pass == ConvPass::BackwardWeights) {
+      winograd->filterGradient(a, x, b, y, s.n, out, getThreads());
+      return;
+    }
     float* u = ctx.temp(static_cast<size_t>(winograd->weightFloats()), 2);
     winograd->transformWeights(b, pass == ConvPass::BackwardData, u);
-    const MapAccess x = accessOf(s.in, s.ic, s.ih, s.iw), y = accessOf(s.out, s.oc, s.oh, s.ow);
     if (pass == ConvPass::Forward) winograd->run(a, x, out, y, s.n, u, WinogradEpilogue{}, getThreads());
     else winograd->run(a, y, out, x, s.n, u, WinogradEpilogue{}, getThreads());
     return;

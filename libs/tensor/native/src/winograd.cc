@@ -41,23 +41,24 @@ float* threadScratch(size_t floats) {
 }
 
 /**
- * m[r][0..8*NV) = sum over i < c of v[r][i] * u[i][0..8*NV), for R rows of v (a 6 x 16 register
- * tile at most: 12 accumulators, 2 filter rows and a broadcast in the 16 ymm registers).
+ * m[r][0..8*NV) (+)= sum over i < inner of v[r * rs + i * is] * u[i * ldu + 0..8*NV), for R rows
+ * (a 6 x 16 register tile at most: 12 accumulators, 2 filter rows and a broadcast in the 16 ymm
+ * registers). Accumulate adds to m instead of overwriting it.
  */
-template <int R, int NV>
-FP_AVX2 inline void gemmTile(const float* v, int64_t ldv, const float* u, int64_t ldu, float* m, int64_t ldm, int64_t c) {
+template <int R, int NV, bool Accumulate>
+FP_AVX2 inline void gemmTile(const float* v, int64_t rs, int64_t is, const float* u, int64_t ldu, float* m, int64_t ldm, int64_t inner) {
   __m256 acc[R][NV];
 #pragma GCC unroll 6
   for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
-    for (int j = 0; j < NV; j++) acc[r][j] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < c; i++) {
+    for (int j = 0; j < NV; j++) acc[r][j] = Accumulate ? _mm256_loadu_ps(m + r * ldm + 8 * j) : _mm256_setzero_ps();
+  for (int64_t i = 0; i < inner; i++) {
     __m256 b[NV];
 #pragma GCC unroll 2
     for (int j = 0; j < NV; j++) b[j] = _mm256_loadu_ps(u + i * ldu + 8 * j);
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
-      const __m256 a = _mm256_broadcast_ss(v + r * ldv + i);
+      const __m256 a = _mm256_broadcast_ss(v + r * rs + i * is);
 #pragma GCC unroll 2
       for (int j = 0; j < NV; j++) acc[r][j] = _mm256_fmadd_ps(a, b[j], acc[r][j]);
     }
@@ -68,25 +69,32 @@ FP_AVX2 inline void gemmTile(const float* v, int64_t ldv, const float* u, int64_
     for (int j = 0; j < NV; j++) _mm256_storeu_ps(m + r * ldm + 8 * j, acc[r][j]);
 }
 
-template <int NV>
-FP_AVX2 void gemmRows(int rows, const float* v, int64_t ldv, const float* u, int64_t ldu, float* m, int64_t ldm, int64_t c) {
+template <int NV, bool Accumulate>
+FP_AVX2 void gemmRows(int rows, const float* v, int64_t rs, int64_t is, const float* u, int64_t ldu, float* m, int64_t ldm, int64_t inner) {
   switch (rows) {
-    case 6: return gemmTile<6, NV>(v, ldv, u, ldu, m, ldm, c);
-    case 5: return gemmTile<5, NV>(v, ldv, u, ldu, m, ldm, c);
-    case 4: return gemmTile<4, NV>(v, ldv, u, ldu, m, ldm, c);
-    case 3: return gemmTile<3, NV>(v, ldv, u, ldu, m, ldm, c);
-    case 2: return gemmTile<2, NV>(v, ldv, u, ldu, m, ldm, c);
-    default: return gemmTile<1, NV>(v, ldv, u, ldu, m, ldm, c);
+    case 6: return gemmTile<6, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
+    case 5: return gemmTile<5, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
+    case 4: return gemmTile<4, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
+    case 3: return gemmTile<3, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
+    case 2: return gemmTile<2, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
+    default: return gemmTile<1, NV, Accumulate>(v, rs, is, u, ldu, m, ldm, inner);
   }
 }
 
-/** M = V U for tb rows: V [tb][c], U [c][k], M [tb][k]. */
-FP_AVX2 void gemm(const float* v, const float* u, float* m, int64_t tb, int64_t c, int64_t k) {
+/**
+ * out [rows][k] (+)= a b over `inner`, where row r, inner index i of a is a[r * rs + i * is] and b
+ * is [inner][k]: the forward's M = V U (rows = tiles) and the filter gradient's dU += V^T dM
+ * (rows = input channels, inner = tiles).
+ */
+template <bool Accumulate>
+FP_AVX2 void gemm(const float* a, int64_t rs, int64_t is, int64_t rows, const float* b, float* out, int64_t inner, int64_t k) {
   int64_t k0 = 0;
   for (; k0 + 16 <= k; k0 += 16)
-    for (int64_t t0 = 0; t0 < tb; t0 += 6) gemmRows<2>(static_cast<int>(std::min<int64_t>(6, tb - t0)), v + t0 * c, c, u + k0, k, m + t0 * k + k0, k, c);
+    for (int64_t r0 = 0; r0 < rows; r0 += 6)
+      gemmRows<2, Accumulate>(static_cast<int>(std::min<int64_t>(6, rows - r0)), a + r0 * rs, rs, is, b + k0, k, out + r0 * k + k0, k, inner);
   if (k0 < k)
-    for (int64_t t0 = 0; t0 < tb; t0 += 6) gemmRows<1>(static_cast<int>(std::min<int64_t>(6, tb - t0)), v + t0 * c, c, u + k0, k, m + t0 * k + k0, k, c);
+    for (int64_t r0 = 0; r0 < rows; r0 += 6)
+      gemmRows<1, Accumulate>(static_cast<int>(std::min<int64_t>(6, rows - r0)), a + r0 * rs, rs, is, b + k0, k, out + r0 * k + k0, k, inner);
 }
 
 /** B^T d B of a 4x4 patch, 8 channels at once; out[xi * stride] for the 16 elements xi = 4 * row + column. */
@@ -225,18 +233,21 @@ FP_AVX2 void transformOutput(const Geometry& g, const float* m, int64_t t0, int6
 
 }  // namespace
 
+int64_t Winograd3x3::chunkTiles(int64_t total, int threads) const {
+  // One product's rows (tb x c floats, 192 KiB) stay in L2 while the filter streams through 16
+  // columns at a time, and the filter is read once per chunk, not per few tiles (VGG-13's
+  // 512-channel layers ran at half speed with 6-tile chunks). Every thread gets a chunk.
+  const int64_t tb = std::clamp<int64_t>(49152 / std::max(c_, k_), 12, 256) / 6 * 6;
+  const int64_t perThread = (total + threads - 1) / threads;
+  return std::max<int64_t>(1, std::min(tb, perThread));
+}
+
 void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const float* u,
                       const WinogradEpilogue& epilogue, int threads) const {
   const int64_t tilesX = (ow_ + 1) / 2, tilesY = (oh_ + 1) / 2;
   const Geometry g{c_, k_, h_, w_, padT_, padL_, oh_, ow_, tilesX, tilesX * tilesY};
   const int64_t total = n * g.tilesPerImage;
-  // Tiles per chunk: one product's rows (tb x c floats, 192 KiB) stay in L2 while the filter
-  // streams through 16 columns at a time, and the filter is read once per chunk, not per few tiles
-  // (VGG-13's 512-channel layers ran at half speed with 6-tile chunks). Every thread gets a chunk.
-  const int64_t widest = std::max(c_, k_);
-  int64_t tb = std::clamp<int64_t>(49152 / widest, 12, 256) / 6 * 6;
-  const int64_t perThread = (total + threads - 1) / threads;
-  tb = std::max<int64_t>(1, std::min(tb, perThread));
+  const int64_t tb = chunkTiles(total, threads);
   const int64_t chunks = (total + tb - 1) / tb;
   const int64_t ck = c_ * k_;
   auto chunk = [&](int64_t index) {
@@ -244,7 +255,7 @@ void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const M
     float* v = threadScratch(static_cast<size_t>(16 * tb * (c_ + k_)));
     float* m = v + 16 * tb * c_;
     transformInput(g, src, in, t0, count, v);
-    for (int xi = 0; xi < 16; xi++) gemm(v + xi * count * c_, u + xi * ck, m + xi * count * k_, count, c_, k_);
+    for (int xi = 0; xi < 16; xi++) gemm<false>(v + xi * count * c_, c_, 1, count, u + xi * ck, m + xi * count * k_, c_, k_);
     transformOutput(g, m, t0, count, dst, out, epilogue);
   };
   const int nt = static_cast<int>(std::min<int64_t>(threads, chunks));
@@ -254,6 +265,107 @@ void Winograd3x3::run(const float* src, const MapAccess& in, float* dst, const M
   }
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t i = 0; i < chunks; i++) chunk(i);
+}
+
+namespace {
+
+/** A dY A^T of the 2x2 output-gradient block of tiles [t0, t0 + tb) (zero outside the map), into d ([16][tb][k]). */
+FP_AVX2 void transformOutputGradient(const Geometry& g, const float* dy, const MapAccess& out, int64_t t0, int64_t tb, float* d) {
+  const int64_t stride = tb * g.k;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t t = 0; t < tb; t++) {
+    const int64_t tile = t0 + t, img = tile / g.tilesPerImage, r = tile % g.tilesPerImage;
+    const int64_t y0 = (r / g.tilesX) * 2, x0 = (r % g.tilesX) * 2;
+    const int rows = y0 + 1 < g.oh ? 2 : 1, cols = x0 + 1 < g.ow ? 2 : 1;
+    for (int64_t kb = 0; kb < g.k / 8; kb++) {
+      const float* base = dy + img * out.image + kb * out.block;
+      __m256 y[2][2];
+      for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) y[a][b] = a < rows && b < cols ? _mm256_loadu_ps(base + ((y0 + a) * g.ow + x0 + b) * out.pixel) : zero;
+      // A = [[1, 0], [1, 1], [1, -1], [0, -1]], on the rows, then on the columns.
+      __m256 q[4][2];
+      for (int b = 0; b < 2; b++) {
+        q[0][b] = y[0][b];
+        q[1][b] = _mm256_add_ps(y[0][b], y[1][b]);
+        q[2][b] = _mm256_sub_ps(y[0][b], y[1][b]);
+        q[3][b] = _mm256_sub_ps(zero, y[1][b]);
+      }
+      float* p = d + t * g.k + kb * 8;
+      for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(p + (4 * i + 0) * stride, q[i][0]);
+        _mm256_storeu_ps(p + (4 * i + 1) * stride, _mm256_add_ps(q[i][0], q[i][1]));
+        _mm256_storeu_ps(p + (4 * i + 2) * stride, _mm256_sub_ps(q[i][0], q[i][1]));
+        _mm256_storeu_ps(p + (4 * i + 3) * stride, _mm256_sub_ps(zero, q[i][1]));
+      }
+    }
+  }
+}
+
+/** Per-thread dU partial sums, grow-only (filter gradients run one at a time, on the JS thread). */
+float* gradientPartials(size_t floats) {
+  static Floats buffer;
+  static size_t size = 0;
+  if (floats > size) {
+    buffer = allocateFloats(floats);
+    size = floats;
+  }
+  return buffer.get();
+}
+
+}  // namespace
+
+void Winograd3x3::filterGradient(const float* src, const MapAccess& in, const float* dy, const MapAccess& out, int64_t n, float* dfilter,
+                                 int threads) const {
+  const int64_t tilesX = (ow_ + 1) / 2, tilesY = (oh_ + 1) / 2;
+  const Geometry g{c_, k_, h_, w_, padT_, padL_, oh_, ow_, tilesX, tilesX * tilesY};
+  const int64_t total = n * g.tilesPerImage;
+  const int64_t tb = chunkTiles(total, threads);
+  const int64_t chunks = (total + tb - 1) / tb;
+  const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
+  const int64_t ck = c_ * k_;
+  float* partials = gradientPartials(static_cast<size_t>(nt * 16 * ck));
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t id = omp_get_thread_num();
+    float* du = partials + id * 16 * ck;
+    bool first = true;
+    for (int64_t i = id; i < chunks; i += nt) {
+      const int64_t t0 = i * tb, count = std::min(tb, total - t0);
+      float* v = threadScratch(static_cast<size_t>(16 * tb * (c_ + k_)));
+      float* d = v + 16 * tb * c_;
+      transformInput(g, src, in, t0, count, v);
+      transformOutputGradient(g, dy, out, t0, count, d);
+      for (int xi = 0; xi < 16; xi++) {
+        // dU[xi] (c x k) += V[xi]^T (tiles x c, read transposed) dM[xi] (tiles x k).
+        if (first) gemm<false>(v + xi * count * c_, 1, c_, c_, d + xi * count * k_, du + xi * ck, count, k_);
+        else gemm<true>(v + xi * count * c_, 1, c_, c_, d + xi * count * k_, du + xi * ck, count, k_);
+      }
+      first = false;
+    }
+  }
+  // Sum the partials and return to the filter: dg = G^T dU G.
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t ci = 0; ci < c_; ci++)
+    for (int64_t ko = 0; ko < k_; ko++) {
+      float du[4][4];
+      for (int xi = 0; xi < 16; xi++) {
+        float sum = 0;
+        for (int th = 0; th < nt; th++) sum += partials[th * 16 * ck + xi * ck + ci * k_ + ko];
+        du[xi / 4][xi % 4] = sum;
+      }
+      float t[3][4];
+      for (int j = 0; j < 4; j++) {
+        t[0][j] = du[0][j] + 0.5f * (du[1][j] + du[2][j]);
+        t[1][j] = 0.5f * (du[1][j] - du[2][j]);
+        t[2][j] = 0.5f * (du[1][j] + du[2][j]) + du[3][j];
+      }
+      for (int a = 0; a < 3; a++) {
+        float* o = dfilter + a * 3 * ck + ci * k_ + ko;
+        o[0] = t[a][0] + 0.5f * (t[a][1] + t[a][2]);
+        o[ck] = 0.5f * (t[a][1] - t[a][2]);
+        o[2 * ck] = 0.5f * (t[a][1] + t[a][2]) + t[a][3];
+      }
+    }
 }
 
 }  // namespace fp

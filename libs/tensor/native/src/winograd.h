@@ -52,7 +52,17 @@ class Winograd3x3 {
   void run(const float* src, const MapAccess& in, float* dst, const MapAccess& out, int64_t n, const float* u, const WinogradEpilogue& epilogue,
            int threads) const;
 
+  /**
+   * The filter gradient into dfilter (tfjs [3][3][c][k]), from n images of this convolution's input
+   * src and of its output gradient dy (laid out as its output): dU = sum over tiles of V^T (A dY A^T)
+   * in the Winograd domain, then G^T dU G.
+   */
+  void filterGradient(const float* src, const MapAccess& in, const float* dy, const MapAccess& out, int64_t n, float* dfilter, int threads) const;
+
  private:
+  /** Tiles per chunk for n images on `threads` threads. */
+  int64_t chunkTiles(int64_t total, int threads) const;
+
   int64_t c_, k_, h_, w_, padT_, padL_, oh_, ow_;
 };
 
