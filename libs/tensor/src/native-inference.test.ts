@@ -212,17 +212,22 @@ describe('fused eval executor: the Winograd F(2x2, 3x3) kernel at its edges', { 
     });
   }
 
-  test('8-channel maps, outputs under 4x4 and strided convolutions stay on oneDNN', () => {
-    const shapes: ConvShape[] = [
-      { hw: 16, cin: 8, cout: 8, k: 3, stride: 1, depthwise: false, archs: '8 channels' },
-      { hw: 2, cin: 64, cout: 64, k: 3, stride: 1, depthwise: false, archs: '2x2 output' },
-      { hw: 16, cin: 32, cout: 32, k: 3, stride: 2, depthwise: false, archs: 'stride 2' },
+  test('8-channel maps, outputs under 4x4, batches of under 16 tiles and strided convolutions stay on oneDNN', () => {
+    const shapes: [ConvShape, number][] = [
+      [{ hw: 16, cin: 8, cout: 8, k: 3, stride: 1, depthwise: false, archs: '8 channels' }, 2],
+      [{ hw: 2, cin: 64, cout: 64, k: 3, stride: 1, depthwise: false, archs: '2x2 output' }, 2],
+      [{ hw: 4, cin: 64, cout: 64, k: 3, stride: 1, depthwise: false, archs: '4x4 output, 3 images: 12 tiles' }, 3],
+      [{ hw: 16, cin: 32, cout: 32, k: 3, stride: 2, depthwise: false, archs: 'stride 2' }, 2],
     ];
-    for (const s of shapes) {
+    for (const [s, n] of shapes) {
       const program = convProgram(s, 'bn-relu', 1);
-      assert.doesNotMatch(describeInference(program, 2, Layout.Nhwc, 'blocked'), /winograd/, s.archs);
+      assert.doesNotMatch(describeInference(program, n, Layout.Nhwc, 'blocked'), /winograd/, s.archs);
       disposeProgram(program);
     }
+    // The same 4x4 layer with 4 images (16 tiles) takes the kernel.
+    const program = convProgram({ hw: 4, cin: 64, cout: 64, k: 3, stride: 1, depthwise: false, archs: '' }, 'bn-relu', 1);
+    assert.match(describeInference(program, 4, Layout.Nhwc, 'blocked'), /winograd/);
+    disposeProgram(program);
   });
 });
 

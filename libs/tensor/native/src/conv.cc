@@ -246,10 +246,10 @@ std::optional<Winograd3x3> winogradFor(ConvPass pass, const ConvShape& s) {
   if (s.groups != 1 || s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
     return std::nullopt;
   if (pass != ConvPass::BackwardData) {
-    if (!Winograd3x3::suits(s.ic, s.oc, s.oh, s.ow)) return std::nullopt;
+    if (!Winograd3x3::suits(s.ic, s.oc, s.oh, s.ow, s.n)) return std::nullopt;
     return Winograd3x3(s.ic, s.oc, s.ih, s.iw, s.pt, s.pl, s.oh, s.ow);
   }
-  if (s.pt > 2 || s.pl > 2 || !Winograd3x3::suits(s.oc, s.ic, s.ih, s.iw)) return std::nullopt;
+  if (s.pt > 2 || s.pl > 2 || !Winograd3x3::suits(s.oc, s.ic, s.ih, s.iw, s.n)) return std::nullopt;
   return Winograd3x3(s.oc, s.ic, s.oh, s.ow, 2 - s.pt, 2 - s.pl, s.ih, s.iw);
 }
 

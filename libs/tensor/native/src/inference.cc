@@ -287,12 +287,12 @@ std::optional<MapAccess> mapAccess(const memory::desc& d) {
  * convolution that suits it (Winograd3x3::suits), between maps addressed by blocks of 8 channels,
  * with any residual stored as its output is.
  */
-bool winogradFits(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst, const memory::desc* residual) {
+bool winogradFits(const Executor& ex, const OpDef& op, int64_t n, const memory::desc& src, const memory::desc& dst, const memory::desc* residual) {
   if (op.kind != InferenceOpKind::Conv) return false;
   const TensorDef& in = ex.tensors[op.in];
   const TensorDef& out = ex.tensors[op.out];
   return at(op.p, kKh) == 3 && at(op.p, kKw) == 3 && at(op.p, kSh) == 1 && at(op.p, kSw) == 1 && at(op.p, kDh) == 1 && at(op.p, kDw) == 1 &&
-         at(op.p, kGroups) == 1 && Winograd3x3::suits(in.c, out.c, out.h, out.w) && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
+         at(op.p, kGroups) == 1 && Winograd3x3::suits(in.c, out.c, out.h, out.w, n) && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
 }
 
 OpPlan planWinograd(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst) {
@@ -358,7 +358,7 @@ std::unique_ptr<BatchPlan> makePlan(const Executor& ex, Layout inLayout, int64_t
     const memory::desc& dst = plan->desc[op.out];
     const int threads = opFlops(ex, op, n) < serialFlops() ? 1 : getThreads();
     const ThreadScope scope(threads);
-    OpPlan p = winogradFits(ex, op, src, dst, op.residual >= 0 ? &plan->desc[op.residual] : nullptr) ? planWinograd(ex, op, src, dst)
+    OpPlan p = winogradFits(ex, op, n, src, dst, op.residual >= 0 ? &plan->desc[op.residual] : nullptr) ? planWinograd(ex, op, src, dst)
                : op.kind == InferenceOpKind::Conv ? planConv(op, src, dst)
                : op.kind == InferenceOpKind::Pool ? planPool(op, src, dst)
                                                   : planLinear(op, ex.tensors[op.in], src, dst);

@@ -127,8 +127,9 @@ bool Winograd3x3::available() {
   return on;
 }
 
-bool Winograd3x3::suits(int64_t c, int64_t k, int64_t oh, int64_t ow) {
-  return available() && c % 8 == 0 && k % 8 == 0 && std::min(c, k) >= 16 && oh >= 4 && ow >= 4;
+bool Winograd3x3::suits(int64_t c, int64_t k, int64_t oh, int64_t ow, int64_t n) {
+  const int64_t tiles = n * ((oh + 1) / 2) * ((ow + 1) / 2);
+  return available() && c % 8 == 0 && k % 8 == 0 && std::min(c, k) >= 16 && oh >= 4 && ow >= 4 && tiles >= 16;
 }
 
 namespace {

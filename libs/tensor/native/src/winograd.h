@@ -33,10 +33,12 @@ class Winograd3x3 {
 
   /**
    * Whether a 3x3 stride-1 undilated ungrouped convolution of c into k channels with an oh x ow
-   * output gains from the kernel: 8k channels, 16 or more (with 8 the transforms cost more than
-   * they save), outputs of 4x4 or more (below that the direct kernels skip most padded taps).
+   * output, n images, gains from the kernel: 8k channels, 16 or more (with 8 the transforms cost
+   * more than they save); outputs of 4x4 or more (below that the direct kernels skip most padded
+   * taps); 16 tiles or more in the batch (with fewer, reading the transformed filter, 16/9 the size
+   * of the plain one, costs more than the multiplies saved: VGG-13's 4x4 stage at batch 1).
    */
-  static bool suits(int64_t c, int64_t k, int64_t oh, int64_t ow);
+  static bool suits(int64_t c, int64_t k, int64_t oh, int64_t ow, int64_t n);
 
   /** Floats of the transformed filter (16 x c x k). */
   int64_t weightFloats() const { return 16 * c_ * k_; }
