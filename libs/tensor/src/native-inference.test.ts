@@ -231,6 +231,66 @@ describe('fused eval executor: the Winograd F(2x2, 3x3) kernel at its edges', { 
   });
 });
 
+describe('fused eval executor: a 1x1 convolution carrying the stride-2 depthwise one after it (MobileNet-V1)', { skip: nativeSkipReason() }, () => {
+  before(useNativeWithCpuReference);
+
+  // Every pointwise layer followed by a stride-2 depthwise one in the five networks: the pairs of CONV_SHAPES.
+  const pairs = CONV_SHAPES.flatMap((dwShape) =>
+    dwShape.depthwise && dwShape.stride === 2
+      ? CONV_SHAPES.filter((s) => !s.depthwise && s.k === 1 && s.hw === dwShape.hw && s.cout === dwShape.cin).map((pw) => [pw, dwShape] as const)
+      : [],
+  );
+
+  test('the table has the pairs', () => assert.ok(pairs.length >= 4, `found ${pairs.length}`));
+
+  for (const [pw, dwShape] of pairs) {
+    test(`1x1 ${pw.cin}->${pw.cout} @${pw.hw}, then depthwise 3x3/2: one primitive in the blocked layout, equal to the ops in both`, () => {
+      const first = convProgram(pw, 'bn-relu', 21).ops[0] as InferenceConv;
+      const second = convProgram(dwShape, 'bn-relu', 22).ops[0] as InferenceConv;
+      const out = (pw.hw - 1) / 2 + 1;
+      const program: InferenceProgram = {
+        tensors: [
+          { rank: 4, channels: pw.cin, height: pw.hw, width: pw.hw },
+          { rank: 4, channels: pw.cout, height: pw.hw, width: pw.hw },
+          { rank: 4, channels: pw.cout, height: Math.floor(out), width: Math.floor(out) },
+          { rank: 2, channels: 10 },
+        ],
+        output: 3,
+        ops: [
+          first,
+          { ...second, input: 1, output: 2 },
+          // A classifier after it, so the pair's output is an inner tensor (blocked), as in the network.
+          { kind: 'linear', input: 2, output: 3, inFeatures: pw.cout * Math.floor(out) ** 2, outFeatures: 10, weight: tf.tensor(seeded([pw.cout * Math.floor(out) ** 2, 10], 23), [pw.cout * Math.floor(out) ** 2, 10]).mul(0.05) },
+        ],
+      };
+      const n = 128;
+      const x = tf.tensor4d(seeded([n, pw.hw, pw.hw, pw.cin], 24), [n, pw.hw, pw.hw, pw.cin]);
+      const lin = program.ops[2] as { weight: tf.Tensor };
+      const ref = tf.tidy(() => {
+        const y = unfused(second, unfused(first, x));
+        return tf.matMul(tf.transpose(y, [0, 3, 1, 2]).reshape([n, -1]), lin.weight as tf.Tensor2D);
+      });
+      // In the network the pointwise layer reads an inner (blocked) map: a blocked input here. The
+      // bench's batch, 128: for small batches oneDNN offers only ref_fused_convolution (its two
+      // kernels in sequence), which the executor declines, keeping two primitives.
+      for (const layout of LAYOUTS) {
+        const inLayout = layout === 'blocked' ? Layout.Blocked : Layout.Nhwc;
+        const lines = describeInference(program, n, inLayout, layout);
+        if (layout === 'blocked') assert.match(lines, /\+ depthwise\n.*in the previous primitive/, lines);
+        else assert.doesNotMatch(lines, /depthwise/);
+        const xi = x.clone();
+        if (inLayout === Layout.Blocked) blockOnNative(xi);
+        const y = runInference<tf.Tensor2D>(program, xi, layout);
+        const err = relErr(y.dataSync(), ref.dataSync());
+        assert.ok(err <= TOL, `executor ${layout}: rel err ${err}`);
+        tf.dispose([xi, y]);
+      }
+      tf.dispose([x, ref]);
+      disposeProgram(program);
+    });
+  }
+});
+
 describe('fused eval executor: the layout without reference kernels', { skip: nativeSkipReason() }, () => {
   before(useNativeWithCpuReference);
 

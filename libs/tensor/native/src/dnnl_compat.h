@@ -103,4 +103,13 @@ inline void appendEltwise(dnnl::post_ops& ops, dnnl::algorithm alg, float alpha,
 #endif
 }
 
+/** A 3x3 depthwise convolution post-op (f32) with this stride and left/top padding. */
+inline void appendDepthwise(dnnl::post_ops& ops, memory::dim stride, memory::dim padL) {
+#if DNNL_VERSION_MAJOR >= 3
+  ops.append_dw(memory::data_type::f32, memory::data_type::f32, memory::data_type::f32, 3, stride, padL);
+#else
+  ops.append_dw(memory::data_type::f32, memory::data_type::f32, memory::data_type::f32, 3, stride, padL, 0, {});
+#endif
+}
+
 }  // namespace fp
