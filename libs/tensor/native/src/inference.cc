@@ -182,6 +182,21 @@ dnnl::algorithm activation(double kind, double lo, double hi, float* alpha, floa
 
 bool isReference(const std::string& impl) { return impl.find("ref") != std::string::npos; }
 
+/** The plan of a primitive with weights and a bias (convolution, inner product), its buffers in the layouts pd chose. */
+template <typename Primitive, typename PrimitiveDesc>
+OpPlan weightedPlan(const PrimitiveDesc& pd, const memory::desc& dst, const memory::desc& weiUser, const memory::desc& bias) {
+  OpPlan plan;
+  plan.prim = Primitive(pd);
+  plan.src = pd.src_desc();
+  plan.dst = dst;
+  plan.scratch = pd.scratchpad_desc();
+  plan.wei = memory(pd.weights_desc(), context().engine);
+  plan.weiUser = weiUser;
+  plan.bias = memory(bias, context().engine);
+  plan.impl = pd.impl_info_str();
+  return plan;
+}
+
 OpPlan planConv(const OpDef& op, const memory::desc& src, const memory::desc& dst) {
   Context& ctx = context();
   const int64_t oc = at(op.p, kOc);
@@ -204,7 +219,7 @@ OpPlan planConv(const OpDef& op, const memory::desc& src, const memory::desc& ds
   const memory::dims padL{at(op.p, kPt), at(op.p, kPl)}, padR{at(op.p, kPb), at(op.p, kPr)};
   const memory::desc bias({oc}, dt::f32, tag::x);
   auto pd = convInferencePd(ctx.engine, src, convAnyWeights(op), bias, dst, strides, dilates, padL, padR, attr);
-  OpPlan plan;
+  bool reorderSrc = false;
   if (isReference(pd.impl_info_str())) {
     // No optimised kernel reads this source layout (e.g. a 3-channel NHWC image into a blocked
     // output): let oneDNN pick the source layout and reorder the input into it.
@@ -212,22 +227,18 @@ OpPlan planConv(const OpDef& op, const memory::desc& src, const memory::desc& ds
     auto alt = convInferencePd(ctx.engine, anySrc, convAnyWeights(op), bias, dst, strides, dilates, padL, padR, attr);
     if (!isReference(alt.impl_info_str())) {
       pd = alt;
-      plan.srcReorder = dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, src, ctx.engine, pd.src_desc()));
-      plan.srcTemp = allocate(pd.src_desc().get_size());
+      reorderSrc = true;
     }
   }
-  plan.prim = dnnl::convolution_forward(pd);
-  plan.src = pd.src_desc();
-  plan.dst = dst;
-  plan.scratch = pd.scratchpad_desc();
-  plan.wei = memory(pd.weights_desc(), ctx.engine);
-  plan.weiUser = convUserWeights(op);
-  plan.bias = memory(bias, ctx.engine);
+  OpPlan plan = weightedPlan<dnnl::convolution_forward>(pd, dst, convUserWeights(op), bias);
+  if (reorderSrc) {
+    plan.srcReorder = dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, src, ctx.engine, pd.src_desc()));
+    plan.srcTemp = allocate(pd.src_desc().get_size());
+  }
   if (op.p[kHasPostBn] != 0) {
     plan.postScale = memory(perChannel, ctx.engine);
     plan.postShift = memory(perChannel, ctx.engine);
   }
-  plan.impl = pd.impl_info_str();
   return plan;
 }
 
@@ -265,16 +276,7 @@ OpPlan planLinear(const OpDef& op, const TensorDef& in, const memory::desc& src,
   const memory::desc anyWei = in.rank == 4 ? memory::desc({out, in.c, in.h, in.w}, dt::f32, tag::any) : memory::desc({out, in.c}, dt::f32, tag::any);
   const memory::desc bias({out}, dt::f32, tag::x);
   const auto pd = innerProductInferencePd(ctx.engine, src, anyWei, bias, dst, attr);
-  OpPlan plan;
-  plan.prim = dnnl::inner_product_forward(pd);
-  plan.src = src;
-  plan.dst = dst;
-  plan.scratch = pd.scratchpad_desc();
-  plan.wei = memory(pd.weights_desc(), ctx.engine);
-  plan.weiUser = linearUserWeights(in, out);
-  plan.bias = memory(bias, ctx.engine);
-  plan.impl = pd.impl_info_str();
-  return plan;
+  return weightedPlan<dnnl::inner_product_forward>(pd, dst, linearUserWeights(in, out), bias);
 }
 
 /** How a map is addressed by channel blocks of 8 (blocked nChw8c, or NHWC with 8k channels); nullopt otherwise. */
@@ -358,14 +360,7 @@ std::optional<OpPlan> planConvWithDepthwise(const OpDef& a, const OpDef& b, cons
     return std::nullopt;
   }
   if (isReference(pd.impl_info_str()) || pd.dst_desc() != dst) return std::nullopt;
-  OpPlan plan;
-  plan.prim = dnnl::convolution_forward(pd);
-  plan.src = src;
-  plan.dst = dst;
-  plan.scratch = pd.scratchpad_desc();
-  plan.wei = memory(pd.weights_desc(), ctx.engine);
-  plan.weiUser = convUserWeights(a);
-  plan.bias = memory(bias, ctx.engine);
+  OpPlan plan = weightedPlan<dnnl::convolution_forward>(pd, dst, convUserWeights(a), bias);
   plan.carriesDepthwise = true;
   plan.dwWei = memory(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS), ctx.engine);
   plan.dwWeiUser = convUserWeights(b);

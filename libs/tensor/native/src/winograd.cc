@@ -29,15 +29,26 @@ Floats allocateFloats(size_t count) {
   return Floats(static_cast<float*>(p));
 }
 
-/** Per-thread transformed tiles (V) and products (M), grown as needed: OpenMP threads persist. */
-float* threadScratch(size_t floats) {
-  thread_local Floats buffer;
-  thread_local size_t size = 0;
-  if (floats > size) {
-    buffer = allocateFloats(floats);
-    size = floats;
+/** A buffer that grows to the largest size asked of it and is never shrunk. */
+class GrowOnly {
+ public:
+  float* get(size_t floats) {
+    if (floats > size_) {
+      buffer_ = allocateFloats(floats);
+      size_ = floats;
+    }
+    return buffer_.get();
   }
-  return buffer.get();
+
+ private:
+  Floats buffer_;
+  size_t size_ = 0;
+};
+
+/** Per-thread transformed tiles (V) and products (M): OpenMP threads persist, and so do these. */
+float* threadScratch(size_t floats) {
+  thread_local GrowOnly buffer;
+  return buffer.get(floats);
 }
 
 /**
@@ -302,15 +313,10 @@ FP_AVX2 void transformOutputGradient(const Geometry& g, const float* dy, const M
   }
 }
 
-/** Per-thread dU partial sums, grow-only (filter gradients run one at a time, on the JS thread). */
+/** Per-thread dU partial sums (filter gradients run one at a time, on the JS thread). */
 float* gradientPartials(size_t floats) {
-  static Floats buffer;
-  static size_t size = 0;
-  if (floats > size) {
-    buffer = allocateFloats(floats);
-    size = floats;
-  }
-  return buffer.get();
+  static GrowOnly buffer;
+  return buffer.get(floats);
 }
 
 }  // namespace
