@@ -233,23 +233,20 @@ bool chooseBlocked(const ConvShape& s) {
   return timePasses(sample, Layout::Blocked8) < timePasses(sample, Layout::Nhwc);
 }
 
-MapAccess accessOf(Layout layout, int64_t c, int64_t h, int64_t w) {
-  return layout == Layout::Blocked8 ? MapAccess{c * h * w, h * w * kBlock, kBlock} : MapAccess{h * w * c, kBlock, c};
-}
-
 /**
- * The Winograd kernel (winograd.h) for any pass of a 3x3 stride-1 ungrouped convolution that suits
- * it; nullopt otherwise. Backward data is the forward convolution of dy,
- * padded by 2 - the forward's padding, with the filter turned by 180 degrees and transposed.
+ * The Winograd kernel (winograd.h) for any pass of a convolution that suits it; nullopt otherwise.
+ * Backward data is the forward convolution of dy, padded by 2 - the forward's padding, with the
+ * filter turned by 180 degrees and transposed.
  */
 std::optional<Winograd3x3> winogradFor(ConvPass pass, const ConvShape& s) {
-  if (s.groups != 1 || s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
-    return std::nullopt;
+  auto suits = [&](int64_t c, int64_t k, int64_t oh, int64_t ow) {
+    return Winograd3x3::suits(s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.groups, c, k, oh, ow, s.n);
+  };
   if (pass != ConvPass::BackwardData) {
-    if (!Winograd3x3::suits(s.ic, s.oc, s.oh, s.ow, s.n)) return std::nullopt;
+    if (!suits(s.ic, s.oc, s.oh, s.ow)) return std::nullopt;
     return Winograd3x3(s.ic, s.oc, s.ih, s.iw, s.pt, s.pl, s.oh, s.ow);
   }
-  if (s.pt > 2 || s.pl > 2 || !Winograd3x3::suits(s.oc, s.ic, s.ih, s.iw, s.n)) return std::nullopt;
+  if (s.pt > 2 || s.pl > 2 || !suits(s.oc, s.ic, s.ih, s.iw)) return std::nullopt;
   return Winograd3x3(s.oc, s.ic, s.oh, s.ow, 2 - s.pt, 2 - s.pl, s.ih, s.iw);
 }
 
@@ -274,7 +271,7 @@ bool convPrefersBlocked(const ConvShape& s) {
 void convolution(ConvPass pass, const ConvShape& s, const float* a, const float* b, float* out) {
   Context& ctx = context();
   if (const auto winograd = winogradFor(pass, s)) {
-    const MapAccess x = accessOf(s.in, s.ic, s.ih, s.iw), y = accessOf(s.out, s.oc, s.oh, s.ow);
+    const MapAccess x = MapAccess::of(s.in == Layout::Blocked8, s.ic, s.ih, s.iw), y = MapAccess::of(s.out == Layout::Blocked8, s.oc, s.oh, s.ow);
     if (pass == ConvPass::BackwardWeights) {
       winograd->filterGradient(a, x, b, y, s.n, out, getThreads());
       return;

@@ -284,22 +284,23 @@ std::optional<MapAccess> mapAccess(const memory::desc& d) {
   const memory::dims dims = d.dims();
   if (dims.size() != 4 || dims[1] % kBlock != 0) return std::nullopt;
   const int64_t c = dims[1], h = dims[2], w = dims[3];
-  if (d == memory::desc(dims, dt::f32, tag::nChw8c)) return MapAccess{c * h * w, h * w * kBlock, kBlock};
-  if (d == memory::desc(dims, dt::f32, tag::nhwc)) return MapAccess{h * w * c, kBlock, c};
+  if (d == memory::desc(dims, dt::f32, tag::nChw8c)) return MapAccess::of(true, c, h, w);
+  if (d == memory::desc(dims, dt::f32, tag::nhwc)) return MapAccess::of(false, c, h, w);
   return std::nullopt;
 }
 
 /**
- * Whether op runs on the Winograd kernel (winograd.h): a 3x3, stride-1, undilated, ungrouped
- * convolution that suits it (Winograd3x3::suits), between maps addressed by blocks of 8 channels,
- * with any residual stored as its output is.
+ * Whether op runs on the Winograd kernel (winograd.h): a convolution that suits it
+ * (Winograd3x3::suits), between maps addressed by blocks of 8 channels, with any residual stored
+ * as its output is.
  */
 bool winogradFits(const Executor& ex, const OpDef& op, int64_t n, const memory::desc& src, const memory::desc& dst, const memory::desc* residual) {
   if (op.kind != InferenceOpKind::Conv) return false;
   const TensorDef& in = ex.tensors[op.in];
   const TensorDef& out = ex.tensors[op.out];
-  return at(op.p, kKh) == 3 && at(op.p, kKw) == 3 && at(op.p, kSh) == 1 && at(op.p, kSw) == 1 && at(op.p, kDh) == 1 && at(op.p, kDw) == 1 &&
-         at(op.p, kGroups) == 1 && Winograd3x3::suits(in.c, out.c, out.h, out.w, n) && mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
+  return Winograd3x3::suits(at(op.p, kKh), at(op.p, kKw), at(op.p, kSh), at(op.p, kSw), at(op.p, kDh), at(op.p, kDw), at(op.p, kGroups), in.c, out.c,
+                            out.h, out.w, n) &&
+         mapAccess(src) && mapAccess(dst) && (!residual || *residual == dst);
 }
 
 OpPlan planWinograd(const Executor& ex, const OpDef& op, const memory::desc& src, const memory::desc& dst) {

@@ -138,7 +138,9 @@ bool Winograd3x3::available() {
   return on;
 }
 
-bool Winograd3x3::suits(int64_t c, int64_t k, int64_t oh, int64_t ow, int64_t n) {
+bool Winograd3x3::suits(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t groups, int64_t c, int64_t k, int64_t oh,
+                        int64_t ow, int64_t n) {
+  if (kh != 3 || kw != 3 || sh != 1 || sw != 1 || dh != 1 || dw != 1 || groups != 1) return false;
   const int64_t tiles = n * ((oh + 1) / 2) * ((ow + 1) / 2);
   return available() && c % 8 == 0 && k % 8 == 0 && std::min(c, k) >= 16 && oh >= 4 && ow >= 4 && tiles >= 16;
 }

@@ -12,6 +12,11 @@ namespace fp {
 /** Where channels [8b, 8b + 8) of pixel (y, x) of image i start: i * image + b * block + (y * width + x) * pixel floats. */
 struct MapAccess {
   int64_t image, block, pixel;
+
+  /** A c x h x w map, blocked (nChw8c) or NHWC; c a multiple of 8. */
+  static MapAccess of(bool blocked, int64_t c, int64_t h, int64_t w) {
+    return blocked ? MapAccess{c * h * w, h * w * 8, 8} : MapAccess{h * w * c, 8, c};
+  }
 };
 
 struct WinogradEpilogue {
@@ -32,13 +37,15 @@ class Winograd3x3 {
   static bool available();
 
   /**
-   * Whether a 3x3 stride-1 undilated ungrouped convolution of c into k channels with an oh x ow
-   * output, n images, gains from the kernel: 8k channels, 16 or more (with 8 the transforms cost
-   * more than they save); outputs of 4x4 or more (below that the direct kernels skip most padded
-   * taps); 16 tiles or more in the batch (with fewer, reading the transformed filter, 16/9 the size
-   * of the plain one, costs more than the multiplies saved: VGG-13's 4x4 stage at batch 1).
+   * Whether a convolution of c into k channels, kh x kw taps, with an oh x ow output and n images,
+   * runs on the kernel: 3x3, stride 1, undilated (dilation 1), ungrouped; 8k channels, 16 or more
+   * (with 8 the transforms cost more than they save); outputs of 4x4 or more (below that the direct
+   * kernels skip most padded taps); 16 tiles or more in the batch (with fewer, reading the
+   * transformed filter, 16/9 the size of the plain one, costs more than the multiplies saved:
+   * VGG-13's 4x4 stage at batch 1).
    */
-  static bool suits(int64_t c, int64_t k, int64_t oh, int64_t ow, int64_t n);
+  static bool suits(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t groups, int64_t c, int64_t k, int64_t oh,
+                    int64_t ow, int64_t n);
 
   /** Floats of the transformed filter (16 x c x k). */
   int64_t weightFloats() const { return 16 * c_ * k_; }
